@@ -1,0 +1,96 @@
+// The event-type table: every event type is declared here, once. The enum,
+// the CLI's names, ES numbering and `ward log --list` all come from it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <type_traits>
+#include <variant>
+
+#include "ward/events.h"
+
+namespace ward {
+
+enum class ActionType : uint8_t { Auth = 0, Notify = 1 };
+
+// X(Enum, cli name, ES number, action, AUTH-capable, payload struct)
+// ES numbers are Apple's es_event_type_t values where Apple has the event;
+// Linux-only events take numbers from 1000 on.
+#define WARD_EVENT_TYPES(X)                          \
+  X(NotifyExec, "exec", 9, Notify, true, ExecEvent)  \
+  X(NotifyFork, "fork", 11, Notify, false, ForkEvent) \
+  X(NotifyExit, "exit", 15, Notify, false, ExitEvent)
+
+enum class EventType : uint32_t {
+#define WARD_X(e, name, num, action, auth, type) e = num,
+  WARD_EVENT_TYPES(WARD_X)
+#undef WARD_X
+};
+
+struct EventTypeInfo {
+  EventType type;
+  std::string_view name;
+  uint32_t es_number;
+  ActionType action;
+  bool auth_capable;
+  std::size_t payload_index;  // index of the payload struct in ward::Event
+};
+
+namespace detail {
+template <typename T, typename V>
+struct variant_index;
+template <typename T, typename... Ts>
+struct variant_index<T, std::variant<Ts...>> {
+  static constexpr std::size_t value = [] {
+    std::size_t i = 0;
+    ((std::is_same_v<T, Ts> ? false : (++i, true)) && ...);
+    return i;
+  }();
+};
+}  // namespace detail
+
+inline constexpr std::array kEventTypes = {
+#define WARD_X(e, name, num, action, auth, type)                                           \
+  EventTypeInfo{EventType::e, name, num, ActionType::action, auth,                         \
+                detail::variant_index<type, Event>::value},
+    WARD_EVENT_TYPES(WARD_X)
+#undef WARD_X
+};
+
+// Version of the event schema (the table and the payload fields). Bump it when
+// a field is added, renamed or changes meaning.
+inline constexpr uint32_t kEventSchemaVersion = 1;
+
+constexpr const EventTypeInfo* event_info(EventType t) {
+  for (const auto& i : kEventTypes)
+    if (i.type == t) return &i;
+  return nullptr;
+}
+
+constexpr std::optional<EventType> event_type_from_name(std::string_view name) {
+  for (const auto& i : kEventTypes)
+    if (i.name == name) return i.type;
+  return std::nullopt;
+}
+
+constexpr std::string_view event_name(EventType t) {
+  const auto* i = event_info(t);
+  return i ? i->name : std::string_view{"unknown"};
+}
+
+// Dense index 0..kEventTypes.size()-1, for per-type arrays such as seq_num.
+constexpr std::size_t event_index(EventType t) {
+  for (std::size_t n = 0; n < kEventTypes.size(); ++n)
+    if (kEventTypes[n].type == t) return n;
+  return kEventTypes.size();
+}
+
+static_assert([] {
+  for (const auto& i : kEventTypes)
+    if (i.payload_index >= std::variant_size_v<Event>) return false;
+  return true;
+}(), "every event type's payload must be an alternative of ward::Event");
+
+}  // namespace ward

@@ -1,0 +1,216 @@
+#include <utility>
+
+#include "client/client_impl.h"
+#include "client/hub.h"
+
+namespace ward {
+
+bool MuteState::path_matches(std::string_view path, bool target) const {
+  for (const auto& [p, type] : paths_) {
+    bool is_target = type == MutePathType::TargetPrefix || type == MutePathType::TargetLiteral;
+    if (is_target != target) continue;
+    bool prefix = type == MutePathType::Prefix || type == MutePathType::TargetPrefix;
+    if (prefix ? path.starts_with(p) : path == p) return true;
+  }
+  return false;
+}
+
+bool MuteState::delivers(const Process& process, const std::vector<std::string_view>& targets) const {
+  // Each dimension mutes on its own; inverted, it selects instead.
+  bool in_processes = processes_.count({process.audit_token.pid, process.audit_token.pidversion}) != 0;
+  if (in_processes != inverted(MuteInversionType::Process)) return false;
+
+  bool path_listed = path_matches(process.executable.path, false);
+  if (path_listed != inverted(MuteInversionType::Path)) return false;
+
+  if (inverted(MuteInversionType::TargetPath)) {
+    // Selected when any target is in the set.
+    for (auto t : targets)
+      if (path_matches(t, true)) return true;
+    return false;
+  }
+  // Muted only when every target is muted.
+  if (targets.empty()) return true;
+  for (auto t : targets)
+    if (!path_matches(t, true)) return true;
+  return false;
+}
+
+void Client::Impl::offer(const Message& base, const std::vector<std::string_view>& targets) {
+  if (!is_subscribed(base.event_type) || !base.process) return;
+  {
+    std::lock_guard lock(mute_mu);
+    if (!mutes.delivers(*base.process, targets)) return;
+  }
+  Message m = base;
+  m.seq_num = seq[event_index(base.event_type)]++;
+  m.global_seq_num = global_seq++;
+  bool wake = false;
+  {
+    std::lock_guard lock(q_mu);
+    if (queue.size() >= capacity) {
+      queue_drops.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    wake = queue.empty();
+    queue.emplace_back(std::move(m));
+  }
+  if (wake) q_cv.notify_one();
+}
+
+void Client::Impl::lost(const DropReport& drop) {
+  // Advance the sequence numbers as if the lost events had been delivered,
+  // so the gap is where the loss was.
+  bool relevant = false;
+  if (drop.event_type) {
+    if (!is_subscribed(*drop.event_type)) return;
+    seq[event_index(*drop.event_type)] += drop.count;
+    relevant = true;
+  } else {
+    for (const auto& info : kEventTypes) relevant = relevant || is_subscribed(info.type);
+    if (!relevant) return;
+  }
+  global_seq += drop.count;
+  kernel_drops.fetch_add(drop.count, std::memory_order_relaxed);
+  bool wake = false;
+  {
+    std::lock_guard lock(q_mu);
+    wake = queue.empty();
+    queue.emplace_back(drop);  // never refused: a drop report must not be dropped
+  }
+  if (wake) q_cv.notify_one();
+}
+
+void Client::Impl::start_thread() {
+  thread = std::thread([self = this] {
+    std::deque<Item> batch;
+    for (;;) {
+      {
+        std::unique_lock lock(self->q_mu);
+        self->q_cv.wait(lock, [&] { return self->stopping || !self->queue.empty(); });
+        if (self->stopping) return;
+        batch.swap(self->queue);
+      }
+      std::lock_guard handlers(self->handlers_mu);
+      for (auto& item : batch) {
+        if (auto* m = std::get_if<Message>(&item)) {
+          self->handler(*m);
+          self->delivered.fetch_add(1, std::memory_order_relaxed);
+        } else if (self->drop_handler) {
+          self->drop_handler(std::get<DropReport>(item));
+        }
+      }
+      batch.clear();
+      if (self->drained_handler) {
+        std::unique_lock lock(self->q_mu);
+        bool empty = self->queue.empty();
+        lock.unlock();
+        if (empty) self->drained_handler();
+      }
+    }
+  });
+}
+
+void Client::Impl::stop_thread() {
+  {
+    std::lock_guard lock(q_mu);
+    stopping = true;
+  }
+  q_cv.notify_all();
+  if (thread.joinable()) thread.join();
+}
+
+Result<std::unique_ptr<Client>> Client::create(Handler handler, ClientOptions options) {
+  if (!handler) return Status::error("a client needs a handler");
+  auto hub = detail::Hub::acquire(options);
+  if (!hub) return hub.status();
+  auto impl = std::make_shared<Impl>(std::move(handler), options.queue_capacity);
+  impl->hub = hub.value();
+  impl->start_thread();
+  impl->hub->attach(impl);
+  return std::unique_ptr<Client>(new Client(std::move(impl)));
+}
+
+Client::Client(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Client::~Client() {
+  impl_->hub->detach(impl_.get());  // after this, no more offers
+  impl_->stop_thread();
+  impl_->hub.reset();  // the last client's going stops the sensors
+}
+
+Status Client::subscribe(std::span<const EventType> types) {
+  for (EventType t : types)
+    if (event_index(t) >= kEventTypes.size()) return Status::error("unknown event type");
+  for (EventType t : types) impl_->subscribed[event_index(t)].store(true);
+  return Status::ok();
+}
+
+Status Client::unsubscribe(std::span<const EventType> types) {
+  for (EventType t : types)
+    if (event_index(t) < kEventTypes.size()) impl_->subscribed[event_index(t)].store(false);
+  return Status::ok();
+}
+
+Status Client::unsubscribe_all() {
+  for (auto& s : impl_->subscribed) s.store(false);
+  return Status::ok();
+}
+
+#define WARD_WITH_MUTES(body)                 \
+  do {                                        \
+    std::lock_guard lock(impl_->mute_mu);     \
+    impl_->mutes.body;                        \
+  } while (0)
+
+Status Client::mute_process(const AuditToken& token) {
+  WARD_WITH_MUTES(mute_process(token));
+  return Status::ok();
+}
+Status Client::unmute_process(const AuditToken& token) {
+  WARD_WITH_MUTES(unmute_process(token));
+  return Status::ok();
+}
+Status Client::mute_path(std::string_view path, MutePathType type) {
+  if (path.empty()) return Status::error("mute_path needs a path");
+  WARD_WITH_MUTES(mute_path(path, type));
+  return Status::ok();
+}
+Status Client::unmute_path(std::string_view path, MutePathType type) {
+  WARD_WITH_MUTES(unmute_path(path, type));
+  return Status::ok();
+}
+Status Client::unmute_all_paths() {
+  WARD_WITH_MUTES(unmute_all_paths());
+  return Status::ok();
+}
+Status Client::invert_muting(MuteInversionType type) {
+  WARD_WITH_MUTES(set_inverted(type, true));
+  return Status::ok();
+}
+Status Client::uninvert_muting(MuteInversionType type) {
+  WARD_WITH_MUTES(set_inverted(type, false));
+  return Status::ok();
+}
+#undef WARD_WITH_MUTES
+
+Status Client::mute_process_group_in_kernel(pid_t pgid) { return impl_->hub->mute_pgid(pgid); }
+Status Client::mute_process_id_in_kernel(pid_t tgid) { return impl_->hub->mute_tgid(tgid); }
+
+void Client::set_drop_handler(DropHandler handler) {
+  std::lock_guard lock(impl_->handlers_mu);
+  impl_->drop_handler = std::move(handler);
+}
+
+void Client::set_drained_handler(std::function<void()> handler) {
+  std::lock_guard lock(impl_->handlers_mu);
+  impl_->drained_handler = std::move(handler);
+}
+
+ClientStats Client::stats() const {
+  return {impl_->delivered.load(), impl_->queue_drops.load(), impl_->kernel_drops.load()};
+}
+
+SensorReport Client::sensors() const { return impl_->hub->report(); }
+
+}  // namespace ward

@@ -1,0 +1,90 @@
+// Helpers for end-to-end tests: run Ward's real binaries as root against the
+// real kernel, collect their output, and always clean up.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <csignal>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace ward::e2e {
+
+std::string bin_path(const std::string& name);  // build/bin/NAME
+
+// A running `ward log ...`: started in its own process group, stdout read
+// line by line on a thread. The destructor stops it (SIGINT, then SIGKILL).
+class WardLog {
+ public:
+  explicit WardLog(std::vector<std::string> args);
+  ~WardLog();
+  WardLog(const WardLog&) = delete;
+  WardLog& operator=(const WardLog&) = delete;
+
+  // Waits for the "streaming" line on stderr; false on timeout or early exit.
+  bool wait_ready(std::chrono::seconds timeout = std::chrono::seconds(30));
+  // Waits until `pred` holds for some line parsed so far.
+  std::optional<nlohmann::json> wait_for(const std::function<bool(const nlohmann::json&)>& pred,
+                                         std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Stops ward log and returns its exit status (wait-style), once.
+  int stop(int sig = SIGINT);
+
+  std::vector<nlohmann::json> events() const;      // parsed lines so far
+  std::vector<std::string> raw_lines() const;      // every stdout line
+  std::vector<std::string> unparsable() const;     // lines that were not JSON
+  std::string stderr_text() const;
+  pid_t pid() const { return pid_; }
+
+ private:
+  void read_stdout();
+  void read_stderr();
+
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  int err_fd_ = -1;
+  std::optional<int> status_;
+  std::thread out_thread_, err_thread_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> lines_;
+  std::vector<nlohmann::json> events_;
+  std::vector<std::string> bad_;
+  std::string err_;
+};
+
+// Runs argv (execv, no shell) with cwd; returns {pid, wait status}.
+struct RunResult {
+  pid_t pid = -1;
+  int status = -1;
+};
+RunResult run(const std::vector<std::string>& argv, const std::string& cwd = "");
+
+// Output of a shell command (for sha256sum and the like).
+std::string shell_output(const std::string& command);
+
+// A fresh directory under /tmp, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Ids of loaded BPF programs whose names start with `prefix`.
+std::set<uint32_t> loaded_bpf_programs(const std::string& prefix);
+// Ids in `now` that were not in `before`: what a test itself loaded, whatever
+// else runs on the machine.
+std::set<uint32_t> added_since(const std::set<uint32_t>& before, const std::set<uint32_t>& now);
+
+}  // namespace ward::e2e
