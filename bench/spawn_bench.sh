@@ -226,6 +226,11 @@ if command -v bpftool >/dev/null; then
   ((n > 0)) && OTHER_NOTES+=("$n tracing BPF programs already loaded")
 fi
 
+# A busy machine (builds, tests) ruins absolute rates and widens the spread of ratios.
+read -r LOAD_START _ </proc/loadavg
+busy() { awk -v l="$1" -v n="$(nproc)" 'BEGIN {exit !(l > 0.5 * n)}'; }
+busy "$LOAD_START" && OTHER_NOTES+=("machine busy: load average $LOAD_START at start")
+
 # Which configurations can run.
 declare -A SKIP
 RUNNABLE=()
@@ -313,6 +318,9 @@ for c in "${CONFIGS[@]}"; do
   done
   json_cfgs+=("\"$c\":{$(IFS=,; echo "${parts[*]}")}")
 done
+read -r LOAD_END _ </proc/loadavg
+busy "$LOAD_END" && OTHER_NOTES+=("machine busy: load average $LOAD_END at end")
+for n in "${OTHER_NOTES[@]}"; do echo "note: $n"; done
 notes=$(printf '%s; ' "${OTHER_NOTES[@]}"); notes=${notes%; }
 echo
 printf '{"bench":"spawn","exe":"/bin/true","rounds":%d,"count":%d,"parallel":%d,"audit":"%s","notes":"%s","configs":{%s}}\n' \

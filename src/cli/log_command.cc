@@ -57,6 +57,9 @@ void add_log_command(CLI::App& app, LogOptions& options, int& exit_code) {
   log->add_flag("--env", options.env, "Capture the environment of exec (off by default)");
   log->add_option("--sensor", options.sensor, "Process sensor: auto, bpf or proc-connector")
       ->check(CLI::IsMember({"auto", "bpf", "proc-connector"}));
+  log->add_option("--queue-size", options.queue_size,
+                  "Messages held for a slow stdout before they are dropped (and reported)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24));
   log->callback([&] { exit_code = run_log(options); });
 }
 
@@ -100,6 +103,7 @@ int run_log(const LogOptions& options) {
   ClientOptions copts;
   copts.backend = *backend_of(options.sensor);
   copts.capture_env = options.env;
+  copts.queue_capacity = options.queue_size;
   auto created = Client::create(
       [&](const Message& m) {
         serializer->serialize(m, buffer);

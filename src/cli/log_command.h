@@ -15,6 +15,7 @@ struct LogOptions {
   bool list = false;
   bool env = false;
   std::string sensor = "auto";
+  std::size_t queue_size = 1 << 16;
 };
 
 void add_log_command(CLI::App& app, LogOptions& options, int& exit_code);

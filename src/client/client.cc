@@ -42,20 +42,31 @@ void Client::Impl::offer(const Message& base, const std::vector<std::string_view
     std::lock_guard lock(mute_mu);
     if (!mutes.delivers(*base.process, targets)) return;
   }
+  std::size_t type = event_index(base.event_type);
   Message m = base;
-  m.seq_num = seq[event_index(base.event_type)]++;
+  m.seq_num = seq[type]++;
   m.global_seq_num = global_seq++;
   bool wake = false;
   {
     std::lock_guard lock(q_mu);
     if (queue.size() >= capacity) {
       queue_drops.fetch_add(1, std::memory_order_relaxed);
+      ++unreported_queue_drops[type];
       return;
     }
     wake = queue.empty();
+    report_queue_drops_locked();  // before the next message, so the gap is explained
     queue.emplace_back(std::move(m));
   }
   if (wake) q_cv.notify_one();
+}
+
+void Client::Impl::report_queue_drops_locked() {
+  for (std::size_t i = 0; i < unreported_queue_drops.size(); ++i) {
+    if (unreported_queue_drops[i] == 0) continue;
+    queue.emplace_back(DropReport{"client-queue", kEventTypes[i].type, unreported_queue_drops[i]});
+    unreported_queue_drops[i] = 0;
+  }
 }
 
 void Client::Impl::lost(const DropReport& drop) {
@@ -88,7 +99,8 @@ void Client::Impl::start_thread() {
       {
         std::unique_lock lock(self->q_mu);
         self->q_cv.wait(lock, [&] { return self->stopping || !self->queue.empty(); });
-        if (self->stopping) return;
+        // Stopping still hands over what was queued: those events happened.
+        if (self->queue.empty()) return;
         batch.swap(self->queue);
       }
       std::lock_guard handlers(self->handlers_mu);
@@ -101,12 +113,13 @@ void Client::Impl::start_thread() {
         }
       }
       batch.clear();
-      if (self->drained_handler) {
-        std::unique_lock lock(self->q_mu);
-        bool empty = self->queue.empty();
-        lock.unlock();
-        if (empty) self->drained_handler();
-      }
+      std::unique_lock lock(self->q_mu);
+      // Drops since the last delivered message are said now, not only when
+      // the next message comes (there may be none).
+      if (self->queue.empty()) self->report_queue_drops_locked();
+      bool empty = self->queue.empty();
+      lock.unlock();
+      if (empty && self->drained_handler) self->drained_handler();
     }
   });
 }
@@ -114,6 +127,7 @@ void Client::Impl::start_thread() {
 void Client::Impl::stop_thread() {
   {
     std::lock_guard lock(q_mu);
+    report_queue_drops_locked();
     stopping = true;
   }
   q_cv.notify_all();

@@ -61,6 +61,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   void offer(const Message& base, const std::vector<std::string_view>& targets);
   // Hub thread: `count` events of `type` were lost before dispatch.
   void lost(const DropReport& drop);
+  void report_queue_drops_locked();  // q_mu held
   bool is_subscribed(EventType t) const {
     std::size_t i = event_index(t);
     return i < subscribed.size() && subscribed[i].load(std::memory_order_relaxed);
@@ -79,6 +80,8 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   // Hub thread only.
   std::array<uint64_t, kEventTypes.size()> seq{};
   uint64_t global_seq = 0;
+  // Messages refused by a full queue, reported once the queue has room.
+  std::array<uint64_t, kEventTypes.size()> unreported_queue_drops{};
 
   std::mutex q_mu;
   std::condition_variable q_cv;

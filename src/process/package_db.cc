@@ -494,10 +494,10 @@ std::shared_ptr<const PackageDb::Snapshot> PackageDb::load(const PackageDbOption
 
 std::optional<PackageFile> PackageDb::lookup(std::string_view absolute_path) const {
   maybe_reload();
-  std::shared_lock lock(snapshot_mutex_);
-  auto it = snapshot_->files.find(absolute_path);
-  if (it == snapshot_->files.end()) return std::nullopt;
-  PackageFile file{snapshot_->packages[it->second.package], std::nullopt};
+  std::shared_ptr<const Snapshot> snapshot = current();
+  auto it = snapshot->files.find(absolute_path);
+  if (it == snapshot->files.end()) return std::nullopt;
+  PackageFile file{snapshot->packages[it->second.package], std::nullopt};
   if (it->second.has_md5) file.md5.emplace(it->second.md5.begin(), it->second.md5.end());
   return file;
 }
@@ -516,24 +516,24 @@ bool PackageDb::reload_if_changed() const {
   std::unique_lock reload_lock(reload_mutex_, std::try_to_lock);
   if (!reload_lock.owns_lock()) return false;
   Stamp now = stamp_admin_dir(options_.admin_dir);
-  std::shared_ptr<const Snapshot> current;
+  std::shared_ptr<const Snapshot> old = current();
+  if (now == old->stamp) return false;
+  // Lookups keep using `old` meanwhile.
+  std::shared_ptr<const Snapshot> fresh = load(options_, old->stats.generation + 1);
   {
-    std::shared_lock lock(snapshot_mutex_);
-    current = snapshot_;
+    std::lock_guard lock(snapshot_mutex_);
+    snapshot_.swap(fresh);
   }
-  if (now == current->stamp) return false;
-  // Load without holding snapshot_mutex_: lookups keep using the old data.
-  std::shared_ptr<const Snapshot> fresh = load(options_, current->stats.generation + 1);
-  {
-    std::unique_lock lock(snapshot_mutex_);
-    std::swap(snapshot_, fresh);
-  }
-  return true;  // `fresh` (now the old snapshot) is freed here, outside the lock
+  return true;  // `old` is usually the last reference: the old data is freed here, not in a lookup
+}
+
+std::shared_ptr<const PackageDb::Snapshot> PackageDb::current() const {
+  std::lock_guard lock(snapshot_mutex_);
+  return snapshot_;
 }
 
 PackageDbStats PackageDb::stats() const {
-  std::shared_lock lock(snapshot_mutex_);
-  return snapshot_->stats;
+  return current()->stats;
 }
 
 }  // namespace ward::process

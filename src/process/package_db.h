@@ -11,7 +11,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 
@@ -75,9 +74,15 @@ class PackageDb {
   void maybe_reload() const;
 
   PackageDbOptions options_;
-  mutable std::shared_mutex snapshot_mutex_;     // guards snapshot_
+  std::shared_ptr<const Snapshot> current() const;
+
+  // Swapped whole on reload; lookups copy the pointer under a plain mutex and
+  // search without a lock. Not a shared_mutex held across the search: glibc's
+  // rwlock prefers readers, and steady lookups starved the reload's exclusive
+  // lock in tests. Not std::atomic<shared_ptr>: libstdc++ 12's trips TSan.
+  mutable std::mutex snapshot_mutex_;
   mutable std::shared_ptr<const Snapshot> snapshot_;
-  mutable std::mutex reload_mutex_;              // one loader at a time
+  mutable std::mutex reload_mutex_;                // one loader at a time
   mutable std::atomic<int64_t> last_check_ns_{0};  // steady clock
 };
 

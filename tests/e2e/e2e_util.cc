@@ -53,6 +53,10 @@ void WardLog::read_stdout() {
   std::string partial;
   std::array<char, 1 << 16> buf;
   for (;;) {
+    if (paused_) {
+      usleep(10'000);
+      continue;
+    }
     ssize_t n = read(out_fd_, buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;

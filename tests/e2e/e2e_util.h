@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <condition_variable>
@@ -37,6 +38,10 @@ class WardLog {
   // Stops ward log and returns its exit status (wait-style), once.
   int stop(int sig = SIGINT);
 
+  // While paused, stdout is not read: ward log's writes block, as on a slow
+  // consumer.
+  void pause_reading(bool paused) { paused_ = paused; }
+
   std::vector<nlohmann::json> events() const;      // parsed lines so far
   std::vector<std::string> raw_lines() const;      // every stdout line
   std::vector<std::string> unparsable() const;     // lines that were not JSON
@@ -51,6 +56,7 @@ class WardLog {
   int out_fd_ = -1;
   int err_fd_ = -1;
   std::optional<int> status_;
+  std::atomic<bool> paused_{false};
   std::thread out_thread_, err_thread_;
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -189,6 +189,61 @@ TEST_F(LogProcessTest, HostileArgumentsStayValidJson) {
   EXPECT_TRUE(log.unparsable().empty()) << log.unparsable().size() << " lines did not parse";
 }
 
+// Exec accounting over a log: every exec of /usr/bin/true under `ancestor`
+// counted once, and what the drop records and seq_num gaps say.
+struct ExecAccounting {
+  std::set<std::pair<int64_t, int64_t>> execs;  // unique (pid, pidversion)
+  int exec_events = 0;
+  uint64_t exec_drops = 0;  // from drop records
+  uint64_t seq_gaps = 0;    // from seq_num
+};
+
+ExecAccounting account_execs(const std::vector<json>& events, pid_t ancestor) {
+  ExecAccounting acc;
+  std::optional<uint64_t> last_seq;
+  for (const auto& e : events) {
+    if (e.contains("drop")) {
+      if (e["drop"]["event_type"].is_null() || e["drop"]["event_type"] == 9)
+        acc.exec_drops += e["drop"]["count"].get<uint64_t>();
+      continue;
+    }
+    if (!e["event"].contains("exec")) continue;
+    uint64_t seq = e["seq_num"];
+    if (last_seq) {
+      EXPECT_GT(seq, *last_seq) << "exec seq_num must increase";
+      if (seq > *last_seq) acc.seq_gaps += seq - *last_seq - 1;
+    }
+    last_seq = seq;
+    const json& t = e["event"]["exec"]["target"];
+    if (t["executable"]["path"] != "/usr/bin/true") continue;
+    bool below = false;
+    for (const auto& a : t["ancestors"]) below = below || a["audit_token"]["pid"] == ancestor;
+    if (!below) continue;
+    ++acc.exec_events;
+    acc.execs.insert({t["audit_token"]["pid"].get<int64_t>(), t["audit_token"]["pidversion"].get<int64_t>()});
+  }
+  return acc;
+}
+
+TEST_F(LogProcessTest, SlowConsumerDropsAreReportedAndShowAsGaps) {
+  constexpr int kSpawns = 3000;
+  WardLog log({"--queue-size", "64", "exec"});
+  ASSERT_TRUE(log.wait_ready()) << log.stderr_text();
+  log.pause_reading(true);  // ward log's stdout fills; its queue overflows
+  RunResult storm = run({bin_path("spawn_storm"), "--count", std::to_string(kSpawns)});
+  ASSERT_TRUE(WIFEXITED(storm.status) && WEXITSTATUS(storm.status) == 0);
+  log.pause_reading(false);
+  sleep(2);  // let the backlog drain, so the marker itself finds room
+  RunResult marker = run({"/bin/true", "marker"});
+  ASSERT_TRUE(log.wait_for([&](const json& e) { return is_exec_of(e, marker.pid); }, seconds(60)).has_value());
+  log.stop();
+  ExecAccounting acc = account_execs(log.events(), storm.pid);
+  EXPECT_GT(acc.exec_drops, 0u) << "the test should have forced drops";
+  EXPECT_EQ(acc.seq_gaps, acc.exec_drops) << "every gap reported, nothing reported that was not a gap";
+  EXPECT_EQ(static_cast<size_t>(acc.exec_events), acc.execs.size());
+  EXPECT_GE(acc.execs.size() + acc.exec_drops, static_cast<size_t>(kSpawns));
+}
+
 TEST_F(LogProcessTest, SpawnStormLosesNothingSilently) {
   constexpr int kSpawns = 20000;
   WardLog log({"exec", "fork", "exit"});
@@ -201,38 +256,13 @@ TEST_F(LogProcessTest, SpawnStormLosesNothingSilently) {
   log.stop();
   ASSERT_TRUE(log.unparsable().empty());
 
-  std::set<std::pair<int64_t, int64_t>> execs;  // (pid, pidversion)
-  int exec_events = 0;
-  uint64_t exec_drops = 0;
-  std::optional<uint64_t> last_seq;
-  uint64_t seq_gaps = 0;
-  for (const auto& e : log.events()) {
-    if (e.contains("drop")) {
-      if (e["drop"]["event_type"].is_null() || e["drop"]["event_type"] == 9)
-        exec_drops += e["drop"]["count"].get<uint64_t>();
-      continue;
-    }
-    if (!e["event"].contains("exec")) continue;
-    uint64_t seq = e["seq_num"];
-    if (last_seq) {
-      ASSERT_GT(seq, *last_seq) << "exec seq_num must increase";
-      seq_gaps += seq - *last_seq - 1;
-    }
-    last_seq = seq;
-    const json& t = e["event"]["exec"]["target"];
-    if (t["executable"]["path"] != "/usr/bin/true") continue;
-    bool from_storm = false;  // the storm's workers are its children
-    for (const auto& a : t["ancestors"]) from_storm = from_storm || a["audit_token"]["pid"] == storm.pid;
-    if (!from_storm) continue;
-    ++exec_events;
-    execs.insert({t["audit_token"]["pid"], t["audit_token"]["pidversion"]});
-  }
-  EXPECT_EQ(static_cast<size_t>(exec_events), execs.size()) << "an exec appeared twice";
-  EXPECT_EQ(seq_gaps, exec_drops) << "seq_num gaps must be exactly the reported drops";
-  EXPECT_GE(execs.size() + exec_drops, static_cast<size_t>(kSpawns)) << "lost without a drop record";
-  EXPECT_LE(execs.size(), static_cast<size_t>(kSpawns));
-  std::printf("storm: %zu of %d execs seen, %llu reported dropped\n", execs.size(), kSpawns,
-              static_cast<unsigned long long>(exec_drops));
+  ExecAccounting acc = account_execs(log.events(), storm.pid);
+  EXPECT_EQ(static_cast<size_t>(acc.exec_events), acc.execs.size()) << "an exec appeared twice";
+  EXPECT_EQ(acc.seq_gaps, acc.exec_drops) << "seq_num gaps must be exactly the reported drops";
+  EXPECT_GE(acc.execs.size() + acc.exec_drops, static_cast<size_t>(kSpawns)) << "lost without a drop record";
+  EXPECT_LE(acc.execs.size(), static_cast<size_t>(kSpawns));
+  std::printf("storm: %zu of %d execs seen, %llu reported dropped\n", acc.execs.size(), kSpawns,
+              static_cast<unsigned long long>(acc.exec_drops));
 }
 
 TEST_F(LogProcessTest, ProcConnectorFallbackSeesExecAndExit) {

@@ -337,17 +337,18 @@ TEST(ProcSeqTracker, WrapsAndRestarts) {
   EXPECT_EQ(tracker.observe(0, 2), 0u);
 }
 
-TEST(ProcSeqTracker, ResyncIgnoresHolesUntilEnded) {
+TEST(ProcSeqTracker, PrepaidLossesAreNotReportedTwice) {
   ProcSeqTracker tracker;
   tracker.observe(0, 1);
-  tracker.begin_resync();
-  EXPECT_TRUE(tracker.resyncing());
-  EXPECT_EQ(tracker.observe(0, 50), 0u);
-  tracker.end_resync();
-  EXPECT_EQ(tracker.observe(0, 51), 0u);
-  EXPECT_EQ(tracker.observe(0, 53), 1u);
+  tracker.observe(1, 1);
+  tracker.prepay(2);                       // two ENOBUFS, each reported as one
+  EXPECT_EQ(tracker.observe(0, 3), 0u);    // a hole of 1: covered
+  EXPECT_EQ(tracker.observe(1, 50), 47u);  // a hole of 48: 1 still prepaid
+  EXPECT_EQ(tracker.observe(1, 53), 2u);   // nothing prepaid any more
+  tracker.prepay(5);
   tracker.reset();
   EXPECT_EQ(tracker.observe(0, 1000), 0u);
+  EXPECT_EQ(tracker.observe(0, 1003), 2u);  // reset forgot the prepayment
 }
 
 class FakeProcFs : public process::ProcFs {
@@ -563,6 +564,15 @@ TEST_F(TranslatorTest, SequenceHoleIsReportedBeforeTheEvent) {
   EXPECT_EQ(lost.kind, RawKind::Unknown);
   EXPECT_EQ(lost.count, 3u);
   EXPECT_TRUE(std::holds_alternative<RawExit>(out[1]));
+}
+
+TEST_F(TranslatorTest, HoleAfterAnOverflowReportsOnlyTheRest) {
+  translate(exec_message(1, 1));
+  translator_.seq_tracker().prepay(1);  // the sensor saw ENOBUFS and reported 1
+  next_seq_ += 4;
+  auto out = translate(exec_message(2, 2));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(std::get<RawLost>(out[0]).count, 3u);
 }
 
 TEST_F(TranslatorTest, WorksWithoutProcFs) {

@@ -222,10 +222,7 @@ class ProcConnectorSensor final : public Sensor {
       }
       for (const DecodedProcEvent& event : events) handle(event);
       handled += static_cast<int>(events.size());
-      if (got.outcome == Outcome::kDrained) {
-        translator_.seq_tracker().end_resync();
-        break;
-      }
+      if (got.outcome == Outcome::kDrained) break;
       datagrams += got.datagrams;
     }
     return handled;
@@ -296,19 +293,22 @@ class ProcConnectorSensor final : public Sensor {
   }
 
   // The kernel acks every listen request (PROC_EVENT_NONE, cn_msg.ack =
-  // request's ack + 1) to every listener. No ack and no events within the
-  // timeout means the request was dropped: the kernel ignores requests from
-  // outside the initial user and pid namespaces without a word.
+  // request's ack + 1) to every listener. Without our ack the request was
+  // dropped: the kernel ignores requests from outside the initial user and
+  // pid namespaces without a word (and its pids would not be ours anyway).
+  // Other events do not prove the listen took (another listener makes the
+  // kernel send them to our group too), unless an overflow may have eaten
+  // the ack.
   Status await_listen_ack() {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kListenAckTimeoutMs);
     std::vector<DecodedProcEvent> events;
-    while (std::chrono::steady_clock::now() < deadline) {
+    while (true) {
       events.clear();
       Received got = receive(events);
       if (got.outcome == Outcome::kFatal) return errno_status("recvmmsg");
       if (got.outcome == Outcome::kOverflow) {
         ++pending_overflows_;
-        translator_.seq_tracker().begin_resync();
+        translator_.seq_tracker().prepay(1);
         continue;
       }
       bool acked = false;
@@ -322,18 +322,17 @@ class ProcConnectorSensor final : public Sensor {
         }
         pending_events_.push_back(event);  // the hub gets them on the first poll
       }
-      // Events flowing prove the listen took even if its ack was lost.
-      if (acked || !pending_events_.empty()) return Status::ok();
-      if (got.outcome == Outcome::kGot) continue;
+      if (acked || (pending_overflows_ > 0 && !pending_events_.empty())) return Status::ok();
+      if (got.outcome == Outcome::kGot && std::chrono::steady_clock::now() < deadline) continue;
       auto left =
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
       pollfd pfd{fd_, POLLIN, 0};
-      if (::poll(&pfd, 1, static_cast<int>(std::max<int64_t>(left.count(), 0)) + 1) < 0 && errno != EINTR) {
-        return errno_status("poll");
-      }
+      if (::poll(&pfd, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) return errno_status("poll");
     }
     return Status::error(
-        "proc_connector: the kernel did not answer PROC_CN_MCAST_LISTEN (not in the initial user and pid "
+        "proc_connector: the kernel did not acknowledge PROC_CN_MCAST_LISTEN (not in the initial user and "
+        "pid "
         "namespace?)");
   }
 
@@ -358,7 +357,7 @@ class ProcConnectorSensor final : public Sensor {
   // how many is not said.
   void report_overflow() {
     ++counters_.lost;
-    translator_.seq_tracker().begin_resync();
+    translator_.seq_tracker().prepay(1);
     if (sink_) sink_(make_lost(1));
   }
 
@@ -462,14 +461,15 @@ uint64_t ProcSeqTracker::observe(uint32_t cpu, uint32_t seq) {
   if (first) return 0;
   uint32_t missing = seq - (it->second + 1);  // modulo 2^32: the counter wraps
   it->second = seq;
-  if (resyncing_) return 0;
   if (missing >= 0x80000000u) return 0;  // went backwards: a restart, not a loss
-  return missing;
+  uint64_t already_reported = std::min<uint64_t>(missing, prepaid_);
+  prepaid_ -= already_reported;
+  return missing - already_reported;
 }
 
 void ProcSeqTracker::reset() {
   last_seq_by_cpu_.clear();
-  resyncing_ = false;
+  prepaid_ = 0;
 }
 
 ProcEventTranslator::ProcEventTranslator(std::shared_ptr<process::ProcFs> procfs)

@@ -52,33 +52,34 @@ struct DecodedBuffer {
 // Never reads outside `buffer`; needs no alignment.
 DecodedBuffer decode_proc_connector_buffer(std::span<const uint8_t> buffer);
 
-// Detects records the kernel consumed a sequence number for but never
-// delivered (skb allocation failure in cn_netlink_send: the drop happens for
-// every listener, with no ENOBUFS).
+// Counts records the kernel consumed a sequence number for but never
+// delivered to this socket: dropped on a full socket buffer (ENOBUFS), and
+// dropped for every listener on skb allocation failure (no error at all).
 //
 // Why this works: the proc connector numbers messages with a per-CPU counter
 // and sends each under a per-CPU lock with preemption off (send_msg in
-// drivers/connector/cn_proc.c), so per CPU the numbers reach
-// every socket in order and without holes, unless a message was lost. Acks
-// (PROC_EVENT_NONE) go through the same path on current kernels; on older
-// ones they carry cpu = -1 and the requester's seq, and are not tracked. A
-// number going backwards is taken as a restart of the stream, not a loss.
+// drivers/connector/cn_proc.c), so per CPU the numbers reach every socket in
+// order and without holes unless a message was lost. Acks (PROC_EVENT_NONE)
+// go through the same path on current kernels; on older ones they carry
+// cpu = -1 and the requester's seq, and are not tracked. A number going
+// backwards is taken as a restart of the stream, not a loss.
 //
-// Socket overruns (ENOBUFS) leave holes too; they are reported by the sensor
-// itself, so after one the tracker resyncs: it records numbers without
-// counting holes until the socket queue has been drained once.
+// ENOBUFS says only that something was dropped; the sensor reports it at
+// once as one lost record and prepays that here, so the hole found later
+// (when the CPU's next message arrives, possibly much later: a congested
+// netlink socket drops everything until it is drained) reports the rest.
 class ProcSeqTracker {
  public:
-  // Returns how many records are missing before this one on its CPU.
+  // How many records are missing before this one on its CPU and were not
+  // reported already.
   uint64_t observe(uint32_t cpu, uint32_t seq);
-  void begin_resync() { resyncing_ = true; }
-  void end_resync() { resyncing_ = false; }
-  bool resyncing() const { return resyncing_; }
+  // `count` lost records were already reported without knowing where.
+  void prepay(uint64_t count) { prepaid_ += count; }
   void reset();
 
  private:
   std::unordered_map<uint32_t, uint32_t> last_seq_by_cpu_;
-  bool resyncing_ = false;
+  uint64_t prepaid_ = 0;
 };
 
 // Turns decoded proc connector events into RawEvents, reading /proc for what
