@@ -69,6 +69,9 @@ struct {
   __type(value, __u8);
 } mute_pgid SEC(".maps");
 
+/* Nanoseconds are < 10^9 < 2^30: anything above is a flag bit. */
+#define WARD_NSEC_MASK ((1u << 30) - 1)
+
 /* Kernels before 6.6 keep inode times as struct timespec64. */
 struct inode___timespec {
   struct timespec64 i_mtime;
@@ -141,7 +144,9 @@ static __always_inline void fill_file(struct ward_file *f, struct file *file) {
     f->mtime_sec = BPF_CORE_READ(inode, i_mtime_sec);
     f->mtime_nsec = BPF_CORE_READ(inode, i_mtime_nsec);
     f->ctime_sec = BPF_CORE_READ(inode, i_ctime_sec);
-    f->ctime_nsec = BPF_CORE_READ(inode, i_ctime_nsec);
+    /* Since 6.13 the top bit of i_ctime_nsec is the multigrain
+     * I_CTIME_QUERIED flag, not time. */
+    f->ctime_nsec = BPF_CORE_READ(inode, i_ctime_nsec) & WARD_NSEC_MASK;
   } else {
     struct inode___timespec *old = (void *)inode;
     f->mtime_sec = BPF_CORE_READ(old, i_mtime.tv_sec);

@@ -54,7 +54,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "process_monitor: %s\n", client.status().message().c_str());
     return 1;
   }
-  client.value()->subscribe({ward::EventType::NotifyExec, ward::EventType::NotifyFork, ward::EventType::NotifyExit});
+  client.value()->subscribe(
+      {ward::EventType::NotifyExec, ward::EventType::NotifyFork, ward::EventType::NotifyExit});
   int sig = 0;
   sigwait(&stop, &sig);
   return 0;

@@ -35,8 +35,8 @@ enum class SensorBackend : uint8_t {
 
 struct ClientOptions {
   SensorBackend backend = SensorBackend::Auto;
-  bool capture_env = false;        // environment is off unless asked for
-  uint32_t env_max_bytes = 16384;  // bound on the captured environment block
+  bool capture_env = false;              // environment is off unless asked for
+  uint32_t env_max_bytes = 16384;        // bound on the captured environment block
   std::size_t queue_capacity = 1 << 16;  // messages waiting for the handler
 };
 
@@ -45,7 +45,7 @@ enum class MuteInversionType : uint8_t { Process, Path, TargetPath };
 
 // Events the client never saw, reported in order with its messages.
 struct DropReport {
-  std::string source;  // "kernel:bpf:process", "client-queue", ...
+  std::string source;                   // "kernel:bpf:process", "client-queue", ...
   std::optional<EventType> event_type;  // nullopt: the facility cannot tell
   uint64_t count = 0;
 };
@@ -75,7 +75,9 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   Status subscribe(std::span<const EventType> types);
-  Status subscribe(std::initializer_list<EventType> types) { return subscribe(std::span(types.begin(), types.size())); }
+  Status subscribe(std::initializer_list<EventType> types) {
+    return subscribe(std::span(types.begin(), types.size()));
+  }
   Status unsubscribe(std::span<const EventType> types);
   Status unsubscribe(std::initializer_list<EventType> types) {
     return unsubscribe(std::span(types.begin(), types.size()));

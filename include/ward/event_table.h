@@ -18,8 +18,8 @@ enum class ActionType : uint8_t { Auth = 0, Notify = 1 };
 // X(Enum, cli name, ES number, action, AUTH-capable, payload struct)
 // ES numbers are Apple's es_event_type_t values where Apple has the event;
 // Linux-only events take numbers from 1000 on.
-#define WARD_EVENT_TYPES(X)                          \
-  X(NotifyExec, "exec", 9, Notify, true, ExecEvent)  \
+#define WARD_EVENT_TYPES(X)                           \
+  X(NotifyExec, "exec", 9, Notify, true, ExecEvent)   \
   X(NotifyFork, "fork", 11, Notify, false, ForkEvent) \
   X(NotifyExit, "exit", 15, Notify, false, ExitEvent)
 
@@ -52,9 +52,8 @@ struct variant_index<T, std::variant<Ts...>> {
 }  // namespace detail
 
 inline constexpr std::array kEventTypes = {
-#define WARD_X(e, name, num, action, auth, type)                                           \
-  EventTypeInfo{EventType::e, name, num, ActionType::action, auth,                         \
-                detail::variant_index<type, Event>::value},
+#define WARD_X(e, name, num, action, auth, type) \
+  EventTypeInfo{EventType::e, name, num, ActionType::action, auth, detail::variant_index<type, Event>::value},
     WARD_EVENT_TYPES(WARD_X)
 #undef WARD_X
 };
@@ -87,10 +86,12 @@ constexpr std::size_t event_index(EventType t) {
   return kEventTypes.size();
 }
 
-static_assert([] {
-  for (const auto& i : kEventTypes)
-    if (i.payload_index >= std::variant_size_v<Event>) return false;
-  return true;
-}(), "every event type's payload must be an alternative of ward::Event");
+static_assert(
+    [] {
+      for (const auto& i : kEventTypes)
+        if (i.payload_index >= std::variant_size_v<Event>) return false;
+      return true;
+    }(),
+    "every event type's payload must be an alternative of ward::Event");
 
 }  // namespace ward

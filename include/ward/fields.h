@@ -26,6 +26,8 @@ constexpr void for_each_field(const T& obj, F&& f) {
 }
 
 template <typename T>
-concept Described = requires { T::fields(); };
+concept Described = requires {
+  T::fields();
+};
 
 }  // namespace ward

@@ -44,8 +44,9 @@ std::optional<SensorBackend> backend_of(const std::string& name) {
 void print_list() {
   std::printf("%-24s %-6s %-7s %s\n", "NAME", "ES#", "ACTION", "AUTH-CAPABLE");
   for (const auto& info : kEventTypes)
-    std::printf("%-24.*s %-6u %-7s %s\n", static_cast<int>(info.name.size()), info.name.data(), info.es_number,
-                info.action == ActionType::Auth ? "auth" : "notify", info.auth_capable ? "yes" : "no");
+    std::printf("%-24.*s %-6u %-7s %s\n", static_cast<int>(info.name.size()), info.name.data(),
+                info.es_number, info.action == ActionType::Auth ? "auth" : "notify",
+                info.auth_capable ? "yes" : "no");
 }
 
 }  // namespace

@@ -171,10 +171,10 @@ Status Client::unsubscribe_all() {
   return Status::ok();
 }
 
-#define WARD_WITH_MUTES(body)                 \
-  do {                                        \
-    std::lock_guard lock(impl_->mute_mu);     \
-    impl_->mutes.body;                        \
+#define WARD_WITH_MUTES(body)             \
+  do {                                    \
+    std::lock_guard lock(impl_->mute_mu); \
+    impl_->mutes.body;                    \
   } while (0)
 
 Status Client::mute_process(const AuditToken& token) {

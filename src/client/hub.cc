@@ -166,7 +166,8 @@ Status Hub::mute_tgid(pid_t tgid) {
 
 SensorReport Hub::report() const { return report_; }
 
-Message Hub::make_message(EventType type, uint64_t boot_ns, pid_t tid, ProcessPtr process, Event&& payload) const {
+Message Hub::make_message(EventType type, uint64_t boot_ns, pid_t tid, ProcessPtr process,
+                          Event&& payload) const {
   Message m;
   m.time_ns = tree_->boot_to_realtime(boot_ns);
   m.mono_time_ns = boot_ns;
@@ -201,8 +202,8 @@ void Hub::on_raw(sensors::RawEvent&& raw) {
     dispatch(m, {target_path});
   } else if (auto* fork = std::get_if<sensors::RawFork>(&raw)) {
     auto change = tree_->on_fork(*fork);
-    Message m = make_message(EventType::NotifyFork, fork->boot_ns, fork->tid, change.parent,
-                             ForkEvent{change.child});
+    Message m =
+        make_message(EventType::NotifyFork, fork->boot_ns, fork->tid, change.parent, ForkEvent{change.child});
     dispatch(m, {});
   } else if (auto* exit = std::get_if<sensors::RawExit>(&raw)) {
     ProcessPtr gone = tree_->on_exit(*exit);

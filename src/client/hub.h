@@ -38,7 +38,8 @@ class Hub {
   void loop();
   void on_raw(sensors::RawEvent&& event);
   void dispatch(const Message& message, const std::vector<std::string_view>& targets);
-  Message make_message(EventType type, uint64_t boot_ns, pid_t tid, ProcessPtr process, Event&& payload) const;
+  Message make_message(EventType type, uint64_t boot_ns, pid_t tid, ProcessPtr process,
+                       Event&& payload) const;
 
   std::shared_ptr<process::ExeIdentifier> identifier_;
   std::unique_ptr<process::ProcessTree> tree_;

@@ -51,9 +51,15 @@ void write_value(JsonWriter& w, const T& v) {
   } else if constexpr (std::is_same_v<T, Timespec>) {
     w.value(format_rfc3339_ns(static_cast<uint64_t>(v.sec) * 1'000'000'000 + v.nsec));
   } else if constexpr (is_optional<T>::value) {
-    if (v) write_value(w, *v); else w.null();
+    if (v)
+      write_value(w, *v);
+    else
+      w.null();
   } else if constexpr (is_shared_ptr<T>::value) {
-    if (v) write_value(w, *v); else w.null();
+    if (v)
+      write_value(w, *v);
+    else
+      w.null();
   } else if constexpr (is_vector<T>::value) {
     w.begin_array();
     for (const auto& e : v) write_value(w, e);
@@ -121,7 +127,10 @@ class EsloggerJson final : public Serializer {
     w.key("source");
     w.value(std::string_view(d.source));
     w.key("event_type");
-    if (d.event_type) w.value(static_cast<uint32_t>(*d.event_type)); else w.null();
+    if (d.event_type)
+      w.value(static_cast<uint32_t>(*d.event_type));
+    else
+      w.null();
     w.key("count");
     w.value(d.count);
     w.end_object();

@@ -80,7 +80,7 @@ class PosixExeFileOpener final : public ExeFileOpener {
 std::string to_hex(const unsigned char* bytes, unsigned int size) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string hex(static_cast<std::size_t>(size) * 2, '0');
-  for (unsigned int i = 0; i < size; ++i) {
+  for (std::size_t i = 0; i < size; ++i) {
     hex[2 * i] = kDigits[bytes[i] >> 4];
     hex[2 * i + 1] = kDigits[bytes[i] & 0xf];
   }
@@ -178,7 +178,7 @@ ExeIdentity CachingExeIdentifier::identify(const std::string& path, const std::o
     hashes = hash_file(*file, check_md5);
     std::optional<FileStat> after = file->stat();
     if (!after || !same_identity(*before, *after)) return {};  // rewritten while we read it
-    if (!hashes) return identity;                               // read error: owner known, contents not
+    if (!hashes) return identity;                              // read error: owner known, contents not
     remember(key, *hashes);
   }
   identity.sha256 = hashes->sha256;
@@ -255,7 +255,8 @@ ExeIdentifierStats CachingExeIdentifier::stats() const {
   return stats_;
 }
 
-std::unique_ptr<ExeIdentifier> make_exe_identifier(std::shared_ptr<const PackageDb> db, std::size_t max_entries) {
+std::unique_ptr<ExeIdentifier> make_exe_identifier(std::shared_ptr<const PackageDb> db,
+                                                   std::size_t max_entries) {
   ExeIdentifierOptions options;
   options.max_entries = max_entries;
   return std::make_unique<CachingExeIdentifier>(std::move(db), options);

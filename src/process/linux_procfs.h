@@ -10,6 +10,8 @@
 //     string, exe_stat nullopt; `cmdline` unreadable -> no args.
 // All files are read relative to one open /proc/PID directory, so a pid that
 // is reused mid-read yields errors rather than a mix of two processes.
+// The comm comes from `stat` (the same bytes as the `comm` file). The object
+// is thread-safe.
 #pragma once
 
 #include <sys/types.h>

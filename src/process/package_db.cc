@@ -1,6 +1,5 @@
 #include "process/package_db.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +9,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <limits>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -81,8 +82,14 @@ struct FileStamp {
 FileStamp stamp_of(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return {};
-  return FileStamp{true,          static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
-                   st.st_size,    st.st_mtim.tv_sec,                st.st_mtim.tv_nsec};
+  FileStamp stamp;
+  stamp.exists = true;
+  stamp.dev = static_cast<uint64_t>(st.st_dev);
+  stamp.ino = static_cast<uint64_t>(st.st_ino);
+  stamp.size = st.st_size;
+  stamp.mtime_sec = st.st_mtim.tv_sec;
+  stamp.mtime_nsec = st.st_mtim.tv_nsec;
+  return stamp;
 }
 
 // What a reload compares: dpkg rewrites status on every (un)install, and
@@ -203,7 +210,8 @@ std::vector<Diversion> load_diversions(FileReader& reader, const std::string& pa
       ++stats.skipped_lines;
       continue;
     }
-    diversions.push_back(Diversion{std::string(lines[i]), std::string(lines[i + 1]), std::string(lines[i + 2])});
+    diversions.push_back(
+        Diversion{std::string(lines[i]), std::string(lines[i + 1]), std::string(lines[i + 2])});
   }
   stats.skipped_lines += lines.size() % 3;
   return diversions;
@@ -249,8 +257,8 @@ class Loader {
  public:
   using Canonicalizer = std::function<std::optional<std::string>(const std::string&)>;
 
-  Loader(const PackageDbOptions& options, std::vector<std::string>& packages, PathArena& arena, FileMap& files,
-         PackageDbStats& stats)
+  Loader(const PackageDbOptions& options, std::vector<std::string>& packages, PathArena& arena,
+         FileMap& files, PackageDbStats& stats)
       : options_(options), packages_(packages), arena_(arena), files_(files), stats_(stats) {
     if (!options_.root.empty()) {
       char* resolved = ::realpath(options_.root.c_str(), nullptr);
@@ -270,20 +278,20 @@ class Loader {
     // stem ("libc6:amd64") -> whether .list / .md5sums exist. Sorted, so that
     // "the later package wins" is deterministic.
     std::map<std::string, std::pair<bool, bool>> stems;
-    DIR* dir = ::opendir(info_dir.c_str());
-    if (dir == nullptr) {
-      ++stats_.unreadable_files;
-      return;
-    }
-    while (dirent* ent = ::readdir(dir)) {
-      std::string_view name(ent->d_name);
+    std::error_code error;
+    for (std::filesystem::directory_iterator it(info_dir, error), end; !error && it != end;
+         it.increment(error)) {
+      const std::string& name = it->path().filename().native();
       if (name.ends_with(".list") && name.size() > 5) {
-        stems[std::string(name.substr(0, name.size() - 5))].first = true;
+        stems[name.substr(0, name.size() - 5)].first = true;
       } else if (name.ends_with(".md5sums") && name.size() > 8) {
-        stems[std::string(name.substr(0, name.size() - 8))].second = true;
+        stems[name.substr(0, name.size() - 8)].second = true;
       }
     }
-    ::closedir(dir);
+    if (error) {
+      ++stats_.unreadable_files;
+      if (stems.empty()) return;  // else use what was listed before the error
+    }
     // ~130k paths on a desktop; rehashing while growing is a visible cost.
     files_.reserve(stems.size() * 160);
 
@@ -291,13 +299,16 @@ class Loader {
     for (const auto& [stem, kinds] : stems) {
       std::string_view name = package_of_stem(stem);
       if (name.empty()) continue;
-      auto [it, added] = package_index.try_emplace(std::string(name), static_cast<uint32_t>(packages_.size()));
+      auto [it, added] =
+          package_index.try_emplace(std::string(name), static_cast<uint32_t>(packages_.size()));
       if (added) packages_.emplace_back(name);
       package_ = it->second;
       package_name_ = it->first;
       // md5sums first, so a .list line can tell it was already recorded.
-      if (kinds.second) load_md5sums(info_dir + "/" + stem + ".md5sums");
-      if (kinds.first) load_list(info_dir + "/" + stem + ".list");
+      std::string path = info_dir;
+      path.append("/").append(stem);
+      if (kinds.second) load_md5sums(path + ".md5sums");
+      if (kinds.first) load_list(path + ".list");
     }
 
     for (const Candidate& candidate : candidates_) {
@@ -395,7 +406,8 @@ class Loader {
     std::string canonical;
     if (options_.canonicalize_dir) {
       std::optional<std::string> mapped = options_.canonicalize_dir(dir);
-      canonical = strip_trailing_slashes(mapped && !mapped->empty() && mapped->front() == '/' ? *mapped : dir);
+      canonical =
+          strip_trailing_slashes(mapped && !mapped->empty() && mapped->front() == '/' ? *mapped : dir);
     } else {
       canonical = resolve(dir);
     }
@@ -453,7 +465,8 @@ class Loader {
 };
 
 int64_t steady_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
@@ -476,7 +489,8 @@ PackageDb::PackageDb(PackageDbOptions options) : options_(std::move(options)) {
 
 PackageDb::~PackageDb() = default;
 
-std::shared_ptr<const PackageDb::Snapshot> PackageDb::load(const PackageDbOptions& options, uint64_t generation) {
+std::shared_ptr<const PackageDb::Snapshot> PackageDb::load(const PackageDbOptions& options,
+                                                           uint64_t generation) {
   auto started = std::chrono::steady_clock::now();
   auto snapshot = std::make_shared<Snapshot>();
   // Stamp first: a change that lands during the load is then seen next time.
@@ -488,7 +502,8 @@ std::shared_ptr<const PackageDb::Snapshot> PackageDb::load(const PackageDbOption
   stats.files_with_md5 = static_cast<std::size_t>(std::count_if(
       snapshot->files.begin(), snapshot->files.end(), [](const auto& file) { return file.second.has_md5; }));
   stats.generation = generation;
-  stats.load_time = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started);
+  stats.load_time =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started);
   return snapshot;
 }
 
@@ -503,7 +518,10 @@ std::optional<PackageFile> PackageDb::lookup(std::string_view absolute_path) con
 }
 
 void PackageDb::maybe_reload() const {
-  int64_t interval_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.reload_check_interval).count();
+  if (options_.reload_check_interval.count() < 0) return;
+  // Saturate rather than overflow when converting a huge interval.
+  constexpr int64_t kMaxIntervalMs = std::numeric_limits<int64_t>::max() / 1000000;
+  int64_t interval_ns = std::min<int64_t>(options_.reload_check_interval.count(), kMaxIntervalMs) * 1000000;
   int64_t now = steady_now_ns();
   int64_t last = last_check_ns_.load(std::memory_order_relaxed);
   if (now - last < interval_ns) return;
@@ -532,8 +550,6 @@ std::shared_ptr<const PackageDb::Snapshot> PackageDb::current() const {
   return snapshot_;
 }
 
-PackageDbStats PackageDb::stats() const {
-  return current()->stats;
-}
+PackageDbStats PackageDb::stats() const { return current()->stats; }
 
 }  // namespace ward::process

@@ -23,8 +23,8 @@ struct PackageFile {
 };
 
 struct PackageDbStats {
-  std::size_t packages = 0;          // package names seen (a name with several archs counts once)
-  std::size_t files = 0;             // paths recorded (directories excluded)
+  std::size_t packages = 0;  // package names seen (a name with several archs counts once)
+  std::size_t files = 0;     // paths recorded (directories excluded)
   std::size_t files_with_md5 = 0;
   std::size_t directories = 0;       // distinct listed directories canonicalised
   std::size_t skipped_lines = 0;     // garbage, overlong or malformed lines
@@ -38,8 +38,10 @@ struct PackageDbOptions {
   // Where the listed paths live: "" for the host, a temp dir in tests. Paths
   // stay root-relative in lookups ("/usr/bin/echo", not "<root>/usr/bin/echo").
   std::string root;
-  // How often lookup() may stat the status file to notice package changes.
-  // Zero checks on every lookup.
+  // How often lookup() may stat the status file to notice package changes;
+  // the lookup that notices one does the reload (~200 ms on a desktop).
+  // Zero checks on every lookup. Negative: lookup() never checks, call
+  // reload_if_changed() yourself (e.g. from a timer thread).
   std::chrono::milliseconds reload_check_interval = std::chrono::seconds(5);
   // Maps a listed directory ("/bin", as dpkg wrote it) to its canonical form
   // ("/usr/bin"); nullopt keeps it as listed. Default: realpath under `root`.

@@ -79,7 +79,8 @@ void ProcessTree::seed(ProcFs& procfs) {
     p.executable.path = snap.exe_path;
     p.executable.stat = snap.exe_stat;
     identify(p, snap.exe_stat);
-    live_[snap.proc.tgid] = Entry{std::make_shared<const Process>(std::move(p)), snap.proc.start_boot_ns, true};
+    live_[snap.proc.tgid] =
+        Entry{std::make_shared<const Process>(std::move(p)), snap.proc.start_boot_ns, true};
   }
 }
 
@@ -87,8 +88,8 @@ ProcessTree::Entry* ProcessTree::instance_of(const sensors::RawProc& proc) {
   auto it = live_.find(proc.tgid);
   if (it == live_.end()) return nullptr;
   Entry& e = it->second;
-  if (proc.start_boot_ns != 0 && !same_start(e.start_boot_ns, e.start_from_ticks, proc.start_boot_ns,
-                                             proc.start_from_ticks))
+  if (proc.start_boot_ns != 0 &&
+      !same_start(e.start_boot_ns, e.start_from_ticks, proc.start_boot_ns, proc.start_from_ticks))
     return nullptr;
   return &e;
 }

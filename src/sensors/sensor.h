@@ -18,9 +18,9 @@ namespace ward::sensors {
 using RawSink = std::function<void(RawEvent&&)>;
 
 struct SensorCounters {
-  uint64_t received = 0;  // records decoded
-  uint64_t lost = 0;      // records the kernel could not deliver
-  uint64_t malformed = 0; // records that failed to decode
+  uint64_t received = 0;   // records decoded
+  uint64_t lost = 0;       // records the kernel could not deliver
+  uint64_t malformed = 0;  // records that failed to decode
 };
 
 struct SensorConfig {

@@ -6,8 +6,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <condition_variable>
+#include <csignal>
 #include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -42,9 +42,9 @@ class WardLog {
   // consumer.
   void pause_reading(bool paused) { paused_ = paused; }
 
-  std::vector<nlohmann::json> events() const;      // parsed lines so far
-  std::vector<std::string> raw_lines() const;      // every stdout line
-  std::vector<std::string> unparsable() const;     // lines that were not JSON
+  std::vector<nlohmann::json> events() const;   // parsed lines so far
+  std::vector<std::string> raw_lines() const;   // every stdout line
+  std::vector<std::string> unparsable() const;  // lines that were not JSON
   std::string stderr_text() const;
   pid_t pid() const { return pid_; }
 

@@ -235,7 +235,8 @@ TEST_F(LogProcessTest, SlowConsumerDropsAreReportedAndShowAsGaps) {
   log.pause_reading(false);
   sleep(2);  // let the backlog drain, so the marker itself finds room
   RunResult marker = run({"/bin/true", "marker"});
-  ASSERT_TRUE(log.wait_for([&](const json& e) { return is_exec_of(e, marker.pid); }, seconds(60)).has_value());
+  ASSERT_TRUE(
+      log.wait_for([&](const json& e) { return is_exec_of(e, marker.pid); }, seconds(60)).has_value());
   log.stop();
   ExecAccounting acc = account_execs(log.events(), storm.pid);
   EXPECT_GT(acc.exec_drops, 0u) << "the test should have forced drops";
@@ -251,7 +252,8 @@ TEST_F(LogProcessTest, SpawnStormLosesNothingSilently) {
   RunResult storm = run({bin_path("spawn_storm"), "--count", std::to_string(kSpawns), "--parallel", "2"});
   ASSERT_TRUE(WIFEXITED(storm.status) && WEXITSTATUS(storm.status) == 0);
   // The storm's own exit comes after its children's events.
-  ASSERT_TRUE(log.wait_for([&](const json& e) { return is_exit_of(e, storm.pid); }, seconds(120)).has_value());
+  ASSERT_TRUE(
+      log.wait_for([&](const json& e) { return is_exit_of(e, storm.pid); }, seconds(120)).has_value());
   sleep(1);
   log.stop();
   ASSERT_TRUE(log.unparsable().empty());

@@ -232,7 +232,8 @@ TEST_F(ExeIdentifierTest, Sha256OfFilesSpanningManyReadsMatchesOneShotDigest) {
   for (std::size_t buffer : {std::size_t{1}, std::size_t{64} << 10, std::size_t{256} << 10}) {
     ExeIdentifierOptions options;
     options.read_buffer_bytes = buffer;  // 1 is clamped up to the minimum
-    EXPECT_EQ(identifier(options).identify("/opt/big", std::nullopt).sha256, digest_hex("SHA256", big)) << buffer;
+    EXPECT_EQ(identifier(options).identify("/opt/big", std::nullopt).sha256, digest_hex("SHA256", big))
+        << buffer;
   }
 }
 
@@ -426,8 +427,9 @@ TEST_F(ExeIdentifierTest, FileChangingWhileHashedReportsNothingAndIsNotCached) {
   system_.own("tool", "/usr/bin/tool", kAbcMd5);
   FileStat before = regular_file_stat(4, 100);
   FileStat after = regular_file_stat(4, 101);  // written to during the read
-  CachingExeIdentifier ids(system_.db(), {}, std::make_unique<ScriptedOpener>("abc\n", std::vector{before, after},
-                                                                              /*fail_reads=*/false));
+  CachingExeIdentifier ids(system_.db(), {},
+                           std::make_unique<ScriptedOpener>("abc\n", std::vector{before, after},
+                                                            /*fail_reads=*/false));
   ExeIdentity identity = ids.identify("/usr/bin/tool", before);
   EXPECT_EQ(identity.sha256, std::nullopt);
   EXPECT_EQ(identity.package, std::nullopt);
@@ -461,6 +463,7 @@ TEST_F(ExeIdentifierTest, ConcurrentIdentifyGivesConsistentAnswers) {
 
   std::atomic<int> wrong{0};
   std::vector<std::thread> threads;
+  threads.reserve(6);
   for (int t = 0; t < 6; ++t) {
     threads.emplace_back([&, t] {
       for (int round = 0; round < 100; ++round) {

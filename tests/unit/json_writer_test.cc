@@ -20,16 +20,19 @@ TEST(JsonString, EscapesQuotesBackslashesAndControls) {
   EXPECT_EQ(json_quoted(std::string_view("nul\0in", 6)), R"("nul\u0000in")");
 }
 
-TEST(JsonString, KeepsValidUtf8) {
-  EXPECT_EQ(json_quoted("héllo ✓ 𝄞"), "\"héllo ✓ 𝄞\"");
-}
+TEST(JsonString, KeepsValidUtf8) { EXPECT_EQ(json_quoted("héllo ✓ 𝄞"), "\"héllo ✓ 𝄞\""); }
 
 TEST(JsonString, ReplacesInvalidUtf8SoItParses) {
   const std::string bad[] = {
-      "\xff", "\xc3", "a\xc3(b", "\xe0\x80\xaf",  // overlong
-      "\xed\xa0\x80",                             // surrogate
-      "\xf4\x90\x80\x80",                         // > U+10FFFF
-      "\xc0\xaf", "ok\x80", std::string(3, '\xfe'),
+      "\xff",
+      "\xc3",
+      "a\xc3(b",
+      "\xe0\x80\xaf",      // overlong
+      "\xed\xa0\x80",      // surrogate
+      "\xf4\x90\x80\x80",  // > U+10FFFF
+      "\xc0\xaf",
+      "ok\x80",
+      std::string(3, '\xfe'),
   };
   for (const auto& s : bad) {
     std::string json = json_quoted(s);

@@ -85,9 +85,11 @@ std::string md5_line(const std::string& md5, const std::string& path) { return m
 TEST(PackageDbTest, LooksUpOwnerAndMd5OfListedFiles) {
   FakeRoot fake;
   fake.write("usr/bin/hello", "hello");
-  fake.list("hello", "/.\n/usr\n/usr/bin\n/usr/bin/hello\n/usr/share\n/usr/share/doc\n/usr/share/doc/hello\n"
-                     "/usr/share/doc/hello/copyright\n");
-  fake.md5sums("hello", md5_line(kMd5Hello, "usr/bin/hello") + md5_line(kMd5Other, "usr/share/doc/hello/copyright"));
+  fake.list("hello",
+            "/.\n/usr\n/usr/bin\n/usr/bin/hello\n/usr/share\n/usr/share/doc\n/usr/share/doc/hello\n"
+            "/usr/share/doc/hello/copyright\n");
+  fake.md5sums("hello",
+               md5_line(kMd5Hello, "usr/bin/hello") + md5_line(kMd5Other, "usr/share/doc/hello/copyright"));
   PackageDb db(fake.options());
 
   EXPECT_EQ(db.lookup("/usr/bin/hello"), (PackageFile{"hello", kMd5Hello}));
@@ -120,8 +122,9 @@ TEST(PackageDbTest, DirectoriesAreNotRecordedAsFiles) {
   FakeRoot fake;
   fake.mkdirs("usr/lib/hello/empty");  // listed, nothing listed below it
   fake.write("etc/hello.conf", "x=1\n");
-  fake.list("hello", "/.\n/etc\n/etc/hello.conf\n/usr\n/usr/lib\n/usr/lib/hello\n/usr/lib/hello/empty\n"
-                     "/usr/lib/hello/libhello.so\n");
+  fake.list("hello",
+            "/.\n/etc\n/etc/hello.conf\n/usr\n/usr/lib\n/usr/lib/hello\n/usr/lib/hello/empty\n"
+            "/usr/lib/hello/libhello.so\n");
   fake.md5sums("hello", md5_line(kMd5Hello, "usr/lib/hello/libhello.so"));
   PackageDb db(fake.options());
 
@@ -142,8 +145,9 @@ TEST(PackageDbTest, UsrMergedDirectoriesAreCanonicalised) {
   fake.symlink("usr/bin", "bin");
   fake.symlink("usr/lib", "lib");
   fake.symlink("real", "usr/libexec/alias");  // a symlink below the top level too
-  fake.list("coreutils", "/.\n/bin\n/bin/echo\n/lib\n/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu/libfoo.so.1\n"
-                         "/usr\n/usr/libexec\n/usr/libexec/alias\n/usr/libexec/alias/helper\n");
+  fake.list("coreutils",
+            "/.\n/bin\n/bin/echo\n/lib\n/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu/libfoo.so.1\n"
+            "/usr\n/usr/libexec\n/usr/libexec/alias\n/usr/libexec/alias/helper\n");
   fake.md5sums("coreutils", md5_line(kMd5Hello, "bin/echo") +
                                 md5_line(kMd5Other, "lib/x86_64-linux-gnu/libfoo.so.1") +
                                 md5_line(kMd5Other, "usr/libexec/alias/helper"));
@@ -234,15 +238,17 @@ TEST(PackageDbTest, GarbageLinesAreSkippedAndCounted) {
   fake.write("usr/bin/good", "g");
   std::string huge = "/" + std::string(1 << 20, 'a');
   std::string with_nul = std::string("/usr/bin/nul") + '\0' + "byte";
-  fake.list("messy", "relative/path\n\n" + huge + "\n" + with_nul + "\n/usr/bin/..\n/usr/bin/good\n/usr/bin/conf");
-  fake.md5sums("messy", "not a line at all\n"
-                        "short\n"
-                        "0123456789abcdef0123456789abcdeX  usr/bin/badhex\n"
-                        "0123456789abcdef0123456789abcdef\n"
-                        "0123456789abcdef0123456789abcdef  \n"
-                        "0123456789abcdef0123456789abcdef" + std::string("-usr/bin/badsep\n") +
-                        "0123456789ABCDEF0123456789ABCDEF  " + "usr/bin/good\n" +
-                        "fedcba9876543210fedcba9876543210 *usr/bin/binary\n");
+  fake.list("messy",
+            "relative/path\n\n" + huge + "\n" + with_nul + "\n/usr/bin/..\n/usr/bin/good\n/usr/bin/conf");
+  fake.md5sums("messy",
+               "not a line at all\n"
+               "short\n"
+               "0123456789abcdef0123456789abcdeX  usr/bin/badhex\n"
+               "0123456789abcdef0123456789abcdef\n"
+               "0123456789abcdef0123456789abcdef  \n"
+               "0123456789abcdef0123456789abcdef" +
+                   std::string("-usr/bin/badsep\n") + "0123456789ABCDEF0123456789ABCDEF  " +
+                   "usr/bin/good\n" + "fedcba9876543210fedcba9876543210 *usr/bin/binary\n");
   PackageDb db(fake.options());
 
   // md5sums hex is normalised to lowercase; "<hex> *<path>" is md5sum's binary mode.
@@ -283,9 +289,9 @@ TEST(PackageDbTest, UnreadableInputIsCountedNotFatal) {
     EXPECT_FALSE(db.reload_if_changed());
   }
   FakeRoot fake;
-  fake.mkdirs("var/lib/dpkg/info/adir.list");               // not a regular file
+  fake.mkdirs("var/lib/dpkg/info/adir.list");                     // not a regular file
   fake.symlink("nowhere", "var/lib/dpkg/info/dangling.md5sums");  // dangling
-  fake.mkdirs("var/lib/dpkg/diversions");                   // unreadable diversions
+  fake.mkdirs("var/lib/dpkg/diversions");                         // unreadable diversions
   fake.list("fine", "/usr/bin/fine\n");
   PackageDb db(fake.options());
   EXPECT_EQ(db.lookup("/usr/bin/fine"), (PackageFile{"fine", std::nullopt}));
@@ -330,6 +336,24 @@ TEST(PackageDbTest, ChecksForChangesAtMostOncePerInterval) {
   EXPECT_EQ(db.stats().generation, 3u);
 }
 
+TEST(PackageDbTest, NegativeIntervalLeavesReloadingToTheCaller) {
+  FakeRoot fake;
+  PackageDbOptions options = fake.options();
+  options.reload_check_interval = std::chrono::milliseconds(-1);
+  PackageDb db(options);
+  fake.list("newpkg", "/usr/bin/new\n");
+  fake.set_status_mtime(1000000001);
+  EXPECT_EQ(db.lookup("/usr/bin/new"), std::nullopt);
+  EXPECT_TRUE(db.reload_if_changed());
+  EXPECT_EQ(db.lookup("/usr/bin/new"), (PackageFile{"newpkg", std::nullopt}));
+
+  options.reload_check_interval = std::chrono::milliseconds::max();  // must not overflow into "always"
+  PackageDb patient(options);
+  fake.list("later", "/usr/bin/later\n");
+  fake.set_status_mtime(1000000002);
+  EXPECT_EQ(patient.lookup("/usr/bin/later"), std::nullopt);
+}
+
 TEST(PackageDbTest, LookupsDuringReloadsSeeOldOrNewDataNeverGarbage) {
   FakeRoot fake;
   fake.list("stable", "/usr/bin/stable\n");
@@ -341,6 +365,7 @@ TEST(PackageDbTest, LookupsDuringReloadsSeeOldOrNewDataNeverGarbage) {
   std::atomic<bool> stop{false};
   std::atomic<int> wrong{0};
   std::vector<std::thread> readers;
+  readers.reserve(4);
   for (int t = 0; t < 4; ++t) {
     readers.emplace_back([&] {
       while (!stop.load()) {

@@ -67,12 +67,14 @@ class BpfProcessSensor final : public Sensor {
     skel_ = process_bpf__open();
     if (!skel_) return fail("open", errno);
     skel_->rodata->args_max = WARD_PIECE_MASK;
-    skel_->rodata->env_max = config.capture_env ? std::min<uint32_t>(config.env_max_bytes, WARD_PIECE_MASK) : 0;
+    skel_->rodata->env_max =
+        config.capture_env ? std::min<uint32_t>(config.env_max_bytes, WARD_PIECE_MASK) : 0;
     skel_->rodata->wakeup_bytes = options_.wakeup_bytes;
     int cpus = libbpf_num_possible_cpus();
     if (cpus <= 0) return fail("count cpus", -cpus);
     ncpus_ = static_cast<unsigned>(cpus);
-    if (int err = bpf_map__set_max_entries(skel_->maps.exec_scratch, ncpus_); err) return fail("size scratch", -err);
+    if (int err = bpf_map__set_max_entries(skel_->maps.exec_scratch, ncpus_); err)
+      return fail("size scratch", -err);
     if (int err = process_bpf__load(skel_); err) return fail("load", -err);
     if (int err = process_bpf__attach(skel_); err) return fail("attach", -err);
 

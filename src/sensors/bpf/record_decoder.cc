@@ -147,7 +147,8 @@ std::vector<std::string> split_nul_block(std::span<const char> block, bool* last
 std::optional<RawEvent> decode_record(std::span<const uint8_t> record) {
   ward_rec_header hdr;
   if (!read_struct(record, &hdr)) return std::nullopt;
-  if (hdr.version != WARD_WIRE_VERSION || hdr.size > record.size() || hdr.size < sizeof(hdr)) return std::nullopt;
+  if (hdr.version != WARD_WIRE_VERSION || hdr.size > record.size() || hdr.size < sizeof(hdr))
+    return std::nullopt;
   record = record.first(hdr.size);
   switch (hdr.type) {
     case WARD_REC_EXEC:

@@ -559,7 +559,7 @@ void ProcEventTranslator::on_exec(const DecodedProcEvent& event, const RawSink& 
   if (auto snapshot = read_matching(event.process_tgid, exec.boot_ns)) {
     exec.proc = std::move(snapshot->proc);
     exec.exe_path = std::move(snapshot->exe_path);
-    exec.exe_stat = std::move(snapshot->exe_stat);
+    exec.exe_stat = snapshot->exe_stat;
     exec.cwd = std::move(snapshot->cwd);
     exec.args = std::move(snapshot->args);
   }
