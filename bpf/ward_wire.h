@@ -41,6 +41,7 @@ enum ward_record_type {
 #define WARD_F_CWD_TRUNCATED (1u << 3)
 #define WARD_F_FILENAME_TRUNCATED (1u << 4)
 #define WARD_F_ENV_CAPTURED (1u << 5)
+#define WARD_F_ARGS_FAULTED (1u << 6) /* user memory was not resident: read it from user space */
 
 struct ward_rec_header {
   __u16 type;    /* enum ward_record_type */
@@ -126,6 +127,30 @@ struct ward_exit_rec {
 struct ward_counters {
   __u64 emitted;
   __u64 dropped; /* ring buffer full: the record was lost in the kernel */
+};
+
+/* AUTH context (bpf/auth.bpf.c): what the fanotify permission events lack,
+ * recorded at syscall entry and looked up by thread id when the permission
+ * event for that thread arrives. */
+#define WARD_AUTH_ARGS_SIZE 8192 /* argv bytes kept for AUTH_EXEC */
+#define WARD_AUTH_ARGS_MASK 4095 /* each argument starts below this offset */
+#define WARD_AUTH_ARGV_MAX 128   /* arguments walked */
+#define WARD_AUTH_ARG_MAX 4096   /* bytes read of one argument */
+
+struct ward_exec_args {
+  __u32 tgid;
+  __u32 argc;    /* arguments captured */
+  __u32 len;     /* bytes of data[] used: NUL-separated arguments */
+  __u32 flags;    /* WARD_F_ARGS_TRUNCATED, WARD_F_ARGS_FAULTED */
+  __u64 boot_ns;  /* when execve was entered */
+  __u64 argv_ptr; /* the caller's argv, for reading it from user space */
+  char data[WARD_AUTH_ARGS_SIZE];
+};
+
+struct ward_open_intent {
+  __u32 tgid;
+  __s32 flags;   /* open(2) flags as requested */
+  __u64 boot_ns; /* when open was entered */
 };
 
 #endif /* WARD_BPF_WARD_WIRE_H */

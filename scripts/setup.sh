@@ -10,7 +10,7 @@ packages=(
   libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
-  coreutils procps util-linux
+  coreutils procps util-linux bsdutils vim
 )
 
 missing=()

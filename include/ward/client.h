@@ -27,6 +27,28 @@
 
 namespace ward {
 
+// An AUTH answer. Several clients answer the same AUTH message as Kauth
+// listeners do: any Deny denies; otherwise Allow if anyone allowed; Defer
+// passes to the others; all Defer falls to the hub's default.
+enum class AuthResult : uint8_t { Allow, Deny, Defer };
+
+// What the watchdog answers for a client that misses a deadline (macOS 27's
+// es_set_deadline_miss_mode). A watchdog answer is never cached.
+enum class DeadlineMissMode : uint8_t { FailOpen, FailClosed };
+
+// Where AUTH events are taken from (fanotify marks). Ward extension: ES covers
+// every file; on Linux each covered file system costs a round trip per open.
+enum class AuthScope : uint8_t {
+  Mount,       // the mount containing the path
+  Filesystem,  // every mount of the file system containing the path
+  Directory,   // the directory's own entries (not its subdirectories)
+};
+
+// Why a client answered as it did; carried into the auth_result event.
+struct ResponseNote {
+  std::string rule;         // the rule that decided, "" for none
+  bool would_deny = false;  // allowed, but a rule would deny (monitor mode, audit-only)
+};
 enum class SensorBackend : uint8_t {
   Auto,           // best available: BPF, else the proc connector
   Bpf,            // eBPF tracepoints (rich: args, cwd, creds captured in kernel)
@@ -38,9 +60,20 @@ struct ClientOptions {
   bool capture_env = false;              // environment is off unless asked for
   uint32_t env_max_bytes = 16384;        // bound on the captured environment block
   std::size_t queue_capacity = 1 << 16;  // messages waiting for the handler
+  DeadlineMissMode deadline_miss_mode = DeadlineMissMode::FailOpen;
+};
+
+// Hub-wide AUTH settings: taken from the first client that subscribes to an
+// AUTH event type (they are the kernel group's, shared by every client).
+struct AuthOptions {
+  uint32_t exec_deadline_ms = 5000;
+  uint32_t open_deadline_ms = 5000;
+  uint32_t deadline_margin_ms = 100;              // the watchdog answers this much before the deadline
+  AuthResult default_result = AuthResult::Allow;  // when every client defers
 };
 
 enum class MutePathType : uint8_t { Prefix, Literal, TargetPrefix, TargetLiteral };
+
 enum class MuteInversionType : uint8_t { Process, Path, TargetPath };
 
 // Events the client never saw, reported in order with its messages.
@@ -52,8 +85,10 @@ struct DropReport {
 
 struct ClientStats {
   uint64_t delivered = 0;
-  uint64_t queue_drops = 0;   // dropped because this client's queue was full
-  uint64_t kernel_drops = 0;  // lost before user space (ring buffer / netlink)
+  uint64_t auth_answered = 0;  // AUTH messages this client answered in time
+  uint64_t auth_missed = 0;    // answered for it by the watchdog
+  uint64_t queue_drops = 0;    // dropped because this client's queue was full
+  uint64_t kernel_drops = 0;   // lost before user space (ring buffer / netlink)
 };
 
 // Which kernel facility serves the client, and what it had to do without.
@@ -83,6 +118,22 @@ class Client {
     return unsubscribe(std::span(types.begin(), types.size()));
   }
   Status unsubscribe_all();
+
+  // AUTH (ES: es_respond_auth_result / es_respond_flags_result). May be called
+  // from any thread, at any time before the deadline, with a copy of the
+  // message (ES's retain + respond later). `cache` lets an Allow be cached
+  // until the file is modified.
+  Status respond(const Message& message, AuthResult result, bool cache, ResponseNote note = {});
+  // For auth_open: allow only if every requested fflag bit is in
+  // `allowed_flags` (fanotify cannot grant part of an open).
+  Status respond_flags(const Message& message, uint32_t allowed_flags, bool cache, ResponseNote note = {});
+  Status set_deadline_miss_mode(DeadlineMissMode mode);
+  // Forgets every cached AUTH decision (user space and kernel).
+  Status clear_cache();
+  // Ward extension: take AUTH events for files under `path`.
+  Status add_auth_scope(const std::string& path, AuthScope scope);
+  Status remove_auth_scope(const std::string& path, AuthScope scope);
+  static void set_auth_options(const AuthOptions& options);  // before the first AUTH subscription
 
   // Muting (ES semantics): a muted process's events, and events on muted
   // paths, are not delivered. invert_muting turns a mute set into a select set.

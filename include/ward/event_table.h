@@ -19,9 +19,12 @@ enum class ActionType : uint8_t { Auth = 0, Notify = 1 };
 // ES numbers are Apple's es_event_type_t values where Apple has the event;
 // Linux-only events take numbers from 1000 on.
 #define WARD_EVENT_TYPES(X)                           \
+  X(AuthExec, "auth_exec", 0, Auth, true, ExecEvent)  \
+  X(AuthOpen, "auth_open", 1, Auth, true, OpenEvent)  \
   X(NotifyExec, "exec", 9, Notify, true, ExecEvent)   \
   X(NotifyFork, "fork", 11, Notify, false, ForkEvent) \
-  X(NotifyExit, "exit", 15, Notify, false, ExitEvent)
+  X(NotifyExit, "exit", 15, Notify, false, ExitEvent) \
+  X(NotifyAuthResult, "auth_result", 1000, Notify, false, AuthResultEvent)
 
 enum class EventType : uint32_t {
 #define WARD_X(e, name, num, action, auth, type) e = num,

@@ -46,6 +46,42 @@ struct ExitEvent {
   static constexpr auto fields() { return std::make_tuple(field("stat", &ExitEvent::stat)); }
 };
 
-using Event = std::variant<ExecEvent, ForkEvent, ExitEvent>;
+// open(2) flags as ES reports them (fflag): FREAD / FWRITE bits, plus the
+// raw O_* flags the file was opened with.
+inline constexpr int32_t kFflagRead = 0x1;
+inline constexpr int32_t kFflagWrite = 0x2;
+
+struct OpenEvent {
+  static constexpr std::string_view kKey = "open";
+  File file;
+  int32_t fflag = 0;  // kFflagRead | kFflagWrite
+  static constexpr auto fields() {
+    return std::make_tuple(field("file", &OpenEvent::file), field("fflag", &OpenEvent::fflag));
+  }
+};
+
+// Ward's record of an AUTH decision: what was decided, by whom, and why. One
+// per AUTH message, whoever answered (a client, the watchdog, the cache).
+struct AuthResultEvent {
+  static constexpr std::string_view kKey = "auth_result";
+  uint32_t auth_event_type = 0;  // ES number of the AUTH event decided
+  std::string target;            // the executable or file
+  std::string result;            // "allow" | "deny"
+  std::string decided_by;        // "client" | "watchdog" | "default" | "cache" | "self"
+  bool cached = false;           // the allow was cached (kernel ignore mark + user cache)
+  bool would_deny = false;       // allowed, but a rule would have denied (monitor, audit-only)
+  std::string rule;              // the rule that decided, as the deciding client said
+  uint64_t latency_ns = 0;       // from the kernel's request to the answer
+  static constexpr auto fields() {
+    return std::make_tuple(
+        field("auth_event_type", &AuthResultEvent::auth_event_type),
+        field("target", &AuthResultEvent::target), field("result", &AuthResultEvent::result),
+        field("decided_by", &AuthResultEvent::decided_by), field("cached", &AuthResultEvent::cached),
+        field("would_deny", &AuthResultEvent::would_deny), field("rule", &AuthResultEvent::rule),
+        field("latency_ns", &AuthResultEvent::latency_ns));
+  }
+};
+
+using Event = std::variant<ExecEvent, ForkEvent, ExitEvent, OpenEvent, AuthResultEvent>;
 
 }  // namespace ward

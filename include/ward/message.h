@@ -24,6 +24,7 @@ struct Message {
   EventType event_type = EventType::NotifyExec;
   pid_t thread_id = 0;
   std::shared_ptr<const Event> event;
+  uint64_t auth_id = 0;  // AUTH only: which kernel request respond() answers
 
   template <typename T>
   const T* as() const {

@@ -36,6 +36,27 @@ bool MuteState::delivers(const Process& process, const std::vector<std::string_v
   return false;
 }
 
+bool Client::Impl::offer_auth(const Message& base, const std::vector<std::string_view>& targets) {
+  if (!is_subscribed(base.event_type) || !base.process) return false;
+  {
+    std::lock_guard lock(mute_mu);
+    if (!mutes.delivers(*base.process, targets)) return false;
+  }
+  Message m = base;
+  m.seq_num = seq[event_index(base.event_type)]++;
+  m.global_seq_num = global_seq++;
+  bool wake = false;
+  {
+    std::lock_guard lock(q_mu);
+    // An AUTH message is never dropped for a full queue: the watchdog bounds
+    // how long it can wait, and dropping it would only answer it sooner.
+    wake = queue.empty();
+    queue.emplace_back(std::move(m));
+  }
+  if (wake) q_cv.notify_one();
+  return true;
+}
+
 void Client::Impl::offer(const Message& base, const std::vector<std::string_view>& targets) {
   if (!is_subscribed(base.event_type) || !base.process) return;
   {
@@ -140,6 +161,7 @@ Result<std::unique_ptr<Client>> Client::create(Handler handler, ClientOptions op
   if (!hub) return hub.status();
   auto impl = std::make_shared<Impl>(std::move(handler), options.queue_capacity);
   impl->hub = hub.value();
+  impl->miss_mode = options.deadline_miss_mode;
   impl->start_thread();
   impl->hub->attach(impl);
   return std::unique_ptr<Client>(new Client(std::move(impl)));
@@ -157,19 +179,58 @@ Status Client::subscribe(std::span<const EventType> types) {
   for (EventType t : types)
     if (event_index(t) >= kEventTypes.size()) return Status::error("unknown event type");
   for (EventType t : types) impl_->subscribed[event_index(t)].store(true);
-  return Status::ok();
+  return impl_->hub->subscriptions_changed();
 }
 
 Status Client::unsubscribe(std::span<const EventType> types) {
   for (EventType t : types)
     if (event_index(t) < kEventTypes.size()) impl_->subscribed[event_index(t)].store(false);
-  return Status::ok();
+  return impl_->hub->subscriptions_changed();
 }
 
 Status Client::unsubscribe_all() {
   for (auto& s : impl_->subscribed) s.store(false);
+  return impl_->hub->subscriptions_changed();
+}
+
+Status Client::respond(const Message& message, AuthResult result, bool cache, ResponseNote note) {
+  if (message.action_type != ActionType::Auth || message.auth_id == 0)
+    return Status::error("respond: not an AUTH message");
+  auto* broker = impl_->hub->broker();
+  if (!broker) return Status::error("respond: AUTH is not running");
+  Status s = broker->respond(message.auth_id, impl_.get(), result, cache, std::move(note));
+  if (s) impl_->auth_answered.fetch_add(1, std::memory_order_relaxed);
+  return s;
+}
+
+Status Client::respond_flags(const Message& message, uint32_t allowed_flags, bool cache, ResponseNote note) {
+  const auto* open = message.as<OpenEvent>();
+  if (!open) return Status::error("respond_flags: only for auth_open");
+  uint32_t requested = static_cast<uint32_t>(open->fflag);
+  AuthResult r = (requested & ~allowed_flags) == 0 ? AuthResult::Allow : AuthResult::Deny;
+  return respond(message, r, cache, std::move(note));
+}
+
+Status Client::set_deadline_miss_mode(DeadlineMissMode mode) {
+  impl_->miss_mode = mode;
   return Status::ok();
 }
+
+Status Client::clear_cache() {
+  auto* broker = impl_->hub->broker();
+  if (broker) broker->clear_cache();
+  return Status::ok();
+}
+
+Status Client::add_auth_scope(const std::string& path, AuthScope scope) {
+  return impl_->hub->add_auth_scope(path, scope);
+}
+
+Status Client::remove_auth_scope(const std::string& path, AuthScope scope) {
+  return impl_->hub->remove_auth_scope(path, scope);
+}
+
+void Client::set_auth_options(const AuthOptions& options) { detail::Hub::set_auth_options(options); }
 
 #define WARD_WITH_MUTES(body)             \
   do {                                    \
@@ -222,7 +283,13 @@ void Client::set_drained_handler(std::function<void()> handler) {
 }
 
 ClientStats Client::stats() const {
-  return {impl_->delivered.load(), impl_->queue_drops.load(), impl_->kernel_drops.load()};
+  ClientStats s;
+  s.delivered = impl_->delivered.load();
+  s.queue_drops = impl_->queue_drops.load();
+  s.kernel_drops = impl_->kernel_drops.load();
+  s.auth_answered = impl_->auth_answered.load();
+  s.auth_missed = impl_->auth_missed.load();
+  return s;
 }
 
 SensorReport Client::sensors() const { return impl_->hub->report(); }

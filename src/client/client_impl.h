@@ -61,6 +61,9 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   void offer(const Message& base, const std::vector<std::string_view>& targets);
   // Hub thread: `count` events of `type` were lost before dispatch.
   void lost(const DropReport& drop);
+  // Hub thread: an AUTH message. True if this client now owes an answer
+  // (subscribed, not muted, queued).
+  bool offer_auth(const Message& base, const std::vector<std::string_view>& targets);
   void report_queue_drops_locked();  // q_mu held
   bool is_subscribed(EventType t) const {
     std::size_t i = event_index(t);
@@ -93,6 +96,9 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   std::atomic<uint64_t> delivered{0};
   std::atomic<uint64_t> queue_drops{0};
   std::atomic<uint64_t> kernel_drops{0};
+  std::atomic<uint64_t> auth_answered{0};
+  std::atomic<uint64_t> auth_missed{0};
+  std::atomic<DeadlineMissMode> miss_mode{DeadlineMissMode::FailOpen};
 
   std::shared_ptr<detail::Hub> hub;
 };

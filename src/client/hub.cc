@@ -1,5 +1,9 @@
 #include "client/hub.h"
 
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,6 +19,53 @@ namespace {
 
 std::mutex g_hub_mu;
 std::weak_ptr<Hub> g_hub;
+AuthOptions g_auth_options;
+
+FileStat file_stat_of(const struct stat& st) {
+  FileStat f;
+  f.dev = st.st_dev;
+  f.ino = st.st_ino;
+  f.mode = st.st_mode;
+  f.uid = st.st_uid;
+  f.gid = st.st_gid;
+  f.size = st.st_size;
+  f.mtime = {st.st_mtim.tv_sec, static_cast<uint32_t>(st.st_mtim.tv_nsec)};
+  f.ctime = {st.st_ctim.tv_sec, static_cast<uint32_t>(st.st_ctim.tv_nsec)};
+  return f;
+}
+
+// The path of an fd we hold. readlink of /proc/self/fd: procfs is never an
+// AUTH scope, so this cannot wait on ourselves.
+std::string path_of_fd(int fd) {
+  char buf[4096];
+  std::string link = "/proc/self/fd/" + std::to_string(fd);
+  ssize_t n = readlink(link.c_str(), buf, sizeof(buf));
+  if (n <= 0) return {};
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+std::string cwd_of(pid_t pid) {
+  char buf[4096];
+  std::string link = "/proc/" + std::to_string(pid) + "/cwd";
+  ssize_t n = readlink(link.c_str(), buf, sizeof(buf));
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+}
+
+int32_t fflag_of(int32_t open_flags) {
+  int32_t f = 0;
+  switch (open_flags & O_ACCMODE) {
+    case O_RDONLY:
+      f = kFflagRead;
+      break;
+    case O_WRONLY:
+      f = kFflagWrite;
+      break;
+    default:
+      f = kFflagRead | kFflagWrite;
+  }
+  if (open_flags & O_TRUNC) f |= kFflagWrite;
+  return f;
+}
 
 int64_t boot_to_realtime_offset() {
   timespec rt{}, bt{};
@@ -116,6 +167,7 @@ Status Hub::start(const ClientOptions& options) {
   report_.active = std::string(sensor_->name());
   report_.missing = failures;
 
+  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   // Seed after the sensor is attached so no process falls between the two.
   auto procfs = process::make_linux_procfs();
   tree_->seed(*procfs);
@@ -125,23 +177,69 @@ Status Hub::start(const ClientOptions& options) {
 
 Hub::~Hub() {
   stop_ = true;
+  wake();
   if (thread_.joinable()) thread_.join();
+  // The kernel group goes first: closing it releases every waiting process;
+  // then the broker answers (harmlessly) what it still held.
+  if (fanotify_) fanotify_->stop();
+  broker_.reset();
+  fanotify_.reset();
   std::lock_guard lock(sensor_mu_);
   if (sensor_) sensor_->stop();
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void Hub::set_auth_options(const AuthOptions& options) {
+  std::lock_guard lock(g_hub_mu);
+  g_auth_options = options;
+}
+
+void Hub::wake() {
+  if (wake_fd_ < 0) return;
+  uint64_t one = 1;
+  (void)!write(wake_fd_, &one, sizeof(one));
 }
 
 void Hub::loop() {
+  // One thread: the sensor's records and the AUTH requests, so the tree is
+  // always brought up to date before an AUTH message is built from it.
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u32 = 1;
+  epoll_ctl(ep, EPOLL_CTL_ADD, wake_fd_, &ev);
+  int sensor_fd = sensor_->poll_fd();
+  if (sensor_fd >= 0) {
+    ev.data.u32 = 2;
+    epoll_ctl(ep, EPOLL_CTL_ADD, sensor_fd, &ev);
+  }
   while (!stop_.load(std::memory_order_relaxed)) {
+    epoll_event ready[4];
+    // Without a descriptor the sensor is polled every millisecond; with one,
+    // the timeout still collects records below the ring's wakeup mark.
+    epoll_wait(ep, ready, 4, sensor_fd >= 0 ? 10 : 1);
+    uint64_t drained;
+    (void)!read(wake_fd_, &drained, sizeof(drained));
     int n;
     {
       std::lock_guard lock(sensor_mu_);
-      n = sensor_->poll(10);
+      n = sensor_->poll(0);
     }
     if (n < 0) {
       std::fprintf(stderr, "ward: sensor %s failed; no more events\n", report_.active.c_str());
-      return;
+      break;
     }
+    std::deque<auth::Request> requests;
+    std::deque<std::pair<auth::Request, AuthResultEvent>> decisions;
+    {
+      std::lock_guard lock(auth_queue_mu_);
+      requests.swap(auth_requests_);
+      decisions.swap(auth_decisions_);
+    }
+    for (auto& r : requests) handle_auth(std::move(r));
+    for (auto& [r, e] : decisions) publish_decision(r, std::move(e));
   }
+  close(ep);
 }
 
 void Hub::attach(const std::shared_ptr<Client::Impl>& client) {
@@ -214,6 +312,163 @@ void Hub::on_raw(sensors::RawEvent&& raw) {
     std::lock_guard lock(clients_mu_);
     for (const auto& c : clients_) c->lost(d);
   }
+}
+
+DeadlineMissMode Hub::strictest_miss_mode() {
+  std::lock_guard lock(clients_mu_);
+  for (const auto& c : clients_)
+    if ((c->is_subscribed(EventType::AuthExec) || c->is_subscribed(EventType::AuthOpen)) &&
+        c->miss_mode.load() == DeadlineMissMode::FailClosed)
+      return DeadlineMissMode::FailClosed;
+  return DeadlineMissMode::FailOpen;
+}
+
+Status Hub::ensure_auth_locked() {
+  if (fanotify_) return Status::ok();
+  AuthOptions options;
+  {
+    std::lock_guard lock(g_hub_mu);
+    options = g_auth_options;
+  }
+  auto fan = std::make_unique<sensors::fanotify::FanotifyAuth>();
+  auto broker =
+      std::make_unique<auth::AuthBroker>(*fan, options, [this](const auth::Request& r, AuthResultEvent&& e) {
+        {
+          std::lock_guard lock(auth_queue_mu_);
+          auth_decisions_.emplace_back(r, std::move(e));
+        }
+        wake();
+      });
+  Status s = fan->start(
+      broker.get(),
+      [this](auth::Request&& r) {
+        {
+          std::lock_guard lock(auth_queue_mu_);
+          auth_requests_.push_back(std::move(r));
+        }
+        wake();
+      },
+      [this] { return strictest_miss_mode(); });
+  if (!s) return s;
+  broker_ = std::move(broker);
+  fanotify_ = std::move(fan);
+  report_.active += ", fanotify:auth";
+  if (!fanotify_->context_error().empty()) report_.missing.push_back(fanotify_->context_error());
+  return Status::ok();
+}
+
+Status Hub::subscriptions_changed() {
+  bool exec = false, open = false;
+  {
+    std::lock_guard lock(clients_mu_);
+    for (const auto& c : clients_) {
+      exec = exec || c->is_subscribed(EventType::AuthExec);
+      open = open || c->is_subscribed(EventType::AuthOpen);
+    }
+  }
+  std::lock_guard lock(auth_setup_mu_);
+  if (!exec && !open && !fanotify_) return Status::ok();
+  if (Status s = ensure_auth_locked(); !s) return s;
+  return fanotify_->set_events(exec, open);
+}
+
+Status Hub::add_auth_scope(const std::string& path, AuthScope scope) {
+  std::lock_guard lock(auth_setup_mu_);
+  if (Status s = ensure_auth_locked(); !s) return s;
+  return fanotify_->add_scope(path, scope);
+}
+
+Status Hub::remove_auth_scope(const std::string& path, AuthScope scope) {
+  std::lock_guard lock(auth_setup_mu_);
+  if (!fanotify_) return Status::error("AUTH is not running");
+  return fanotify_->remove_scope(path, scope);
+}
+
+void Hub::handle_auth(auth::Request&& r) {
+  ProcessPtr instigator = tree_->find(r.tgid);
+  if (!instigator) {
+    // Not yet in the tree (or the fork was lost): name it from what we know.
+    auto p = std::make_shared<Process>();
+    p->audit_token.pid = r.tgid;
+    instigator = p;
+  }
+  struct stat st {};
+  std::optional<FileStat> stat;
+  if (fstat(r.fd, &st) == 0) stat = file_stat_of(st);
+  std::string path = path_of_fd(r.fd);
+
+  Message m;
+  m.time_ns = tree_->boot_to_realtime(r.received_boot_ns);
+  m.mono_time_ns = r.received_boot_ns;
+  m.deadline_ns = r.deadline_boot_ns;
+  m.process = instigator;
+  m.action_type = ActionType::Auth;
+  m.event_type = r.type;
+  m.thread_id = r.tid;
+  m.auth_id = r.id;
+  if (r.type == EventType::AuthExec) {
+    auto target = std::make_shared<Process>(*instigator);
+    target->executable = File{path, false, stat};
+    target->sha256.reset();
+    target->package.reset();
+    target->is_platform_binary = false;
+    target->ancestors = tree_->ancestry(instigator->ppid);
+    if (identifier_) {
+      auto id = identifier_->identify(path, stat);
+      target->sha256 = std::move(id.sha256);
+      target->package = std::move(id.package);
+      target->is_platform_binary = id.is_platform_binary;
+    }
+    ExecEvent e;
+    e.target = target;
+    if (auto args = fanotify_->exec_args(r.tid)) {
+      e.args = std::move(args->args);
+      e.args_truncated = args->truncated;
+    }
+    e.cwd.path = cwd_of(r.tgid);
+    m.event = std::make_shared<const Event>(std::move(e));
+  } else {
+    OpenEvent o;
+    o.file = File{path, false, stat};
+    auto flags = fanotify_->open_flags(r.tid);
+    o.fflag = flags ? fflag_of(*flags) : kFflagRead;
+    r.fflag = o.fflag;
+    m.event = std::make_shared<const Event>(std::move(o));
+  }
+  auth_instigators_[r.id] = instigator;
+
+  std::vector<auth::Answer> expected;
+  {
+    std::lock_guard lock(clients_mu_);
+    std::vector<std::string_view> targets{path};
+    for (const auto& c : clients_)
+      if (c->offer_auth(m, targets)) {
+        auth::Answer a;
+        a.client = c.get();
+        a.miss_mode = c->miss_mode.load();
+        a.missed_counter = &c->auth_missed;
+        expected.push_back(std::move(a));
+      }
+  }
+  broker_->expect(r.id, path, std::move(expected));
+}
+
+void Hub::publish_decision(const auth::Request& r, AuthResultEvent&& e) {
+  ProcessPtr instigator;
+  if (auto it = auth_instigators_.find(r.id); it != auth_instigators_.end()) {
+    instigator = it->second;
+    auth_instigators_.erase(it);
+  }
+  if (!instigator) instigator = tree_->find(r.tgid);
+  if (!instigator) {
+    auto p = std::make_shared<Process>();
+    p->audit_token.pid = r.tgid;
+    instigator = p;
+  }
+  Message m =
+      make_message(EventType::NotifyAuthResult, broker_->now(), r.tid, instigator, Event(std::move(e)));
+  std::vector<std::string_view> targets{m.as<AuthResultEvent>()->target};
+  dispatch(m, targets);
 }
 
 }  // namespace ward::detail

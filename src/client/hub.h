@@ -4,14 +4,20 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
+#include <utility>
 #include <vector>
+
+#include "auth/auth_broker.h"
 
 #include "client/client_impl.h"
 #include "process/exe_identity.h"
 #include "process/process_tree.h"
+#include "sensors/fanotify/fanotify_auth.h"
 #include "sensors/sensor.h"
 #include "ward/client.h"
 
@@ -29,6 +35,13 @@ class Hub {
   Status mute_tgid(pid_t tgid);
   SensorReport report() const;
 
+  // AUTH: started on the first AUTH subscription.
+  Status subscriptions_changed();
+  Status add_auth_scope(const std::string& path, AuthScope scope);
+  Status remove_auth_scope(const std::string& path, AuthScope scope);
+  auth::AuthBroker* broker() { return broker_.get(); }
+  static void set_auth_options(const AuthOptions& options);
+
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
 
@@ -37,6 +50,11 @@ class Hub {
   Status start(const ClientOptions& options);
   void loop();
   void on_raw(sensors::RawEvent&& event);
+  Status ensure_auth_locked();
+  void handle_auth(auth::Request&& request);
+  void publish_decision(const auth::Request& request, AuthResultEvent&& event);
+  DeadlineMissMode strictest_miss_mode();
+  void wake();
   void dispatch(const Message& message, const std::vector<std::string_view>& targets);
   Message make_message(EventType type, uint64_t boot_ns, pid_t tid, ProcessPtr process,
                        Event&& payload) const;
@@ -53,6 +71,15 @@ class Hub {
   std::mutex sensor_mu_;  // mute calls from client threads vs the loop
   std::atomic<bool> stop_{false};
   std::thread thread_;
+  int wake_fd_ = -1;  // eventfd: AUTH work for the loop
+
+  std::mutex auth_setup_mu_;  // starting AUTH, scopes, event masks
+  std::unique_ptr<sensors::fanotify::FanotifyAuth> fanotify_;
+  std::unique_ptr<auth::AuthBroker> broker_;
+  std::mutex auth_queue_mu_;
+  std::deque<auth::Request> auth_requests_;
+  std::deque<std::pair<auth::Request, AuthResultEvent>> auth_decisions_;
+  std::unordered_map<uint64_t, ProcessPtr> auth_instigators_;  // request id → process (loop thread)
 };
 
 }  // namespace ward::detail

@@ -2,7 +2,6 @@
 // returns when a process vanishes mid-read.
 #include "process/linux_procfs.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -11,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <filesystem>
 #include <mutex>
 #include <unordered_map>
 #include <utility>
@@ -158,13 +158,14 @@ class LinuxProcFs final : public ProcFs {
 
   std::vector<pid_t> list_pids() override {
     std::vector<pid_t> pids;
-    DIR* dir = ::opendir(proc_root_.c_str());
-    if (dir == nullptr) return pids;
-    while (const dirent* entry = ::readdir(dir)) {
-      auto pid = parse_int<pid_t>(entry->d_name);
+    std::error_code error;
+    // A process exiting mid-listing is no error; stop only if the directory
+    // itself cannot be read on.
+    for (std::filesystem::directory_iterator it(proc_root_, error), end; !error && it != end;
+         it.increment(error)) {
+      auto pid = parse_int<pid_t>(it->path().filename().native());
       if (pid && *pid > 0) pids.push_back(*pid);
     }
-    ::closedir(dir);
     std::sort(pids.begin(), pids.end());
     return pids;
   }

@@ -69,6 +69,39 @@ class PathArena {
 
 using FileMap = std::unordered_map<std::string_view, FileEntry>;
 
+// The md5sums paths of one package, so that its .list lines naming them are
+// skipped cheaply: a small open-addressing table stays in cache, unlike the
+// big file map, and spares place() for most lines.
+class SmallViewSet {
+ public:
+  // Room for `capacity` views at load <= 1/2. Views must be non-empty.
+  void reset(std::size_t capacity) {
+    std::size_t slots = 16;
+    while (slots < capacity * 2) slots <<= 1;
+    slots_.assign(slots, std::string_view());
+    used_ = 0;
+  }
+  void insert(std::string_view view) {
+    if ((used_ + 1) * 2 > slots_.size()) return;  // cannot happen within reset()'s bound; stay safe
+    std::size_t i = probe(view);
+    if (slots_[i].empty()) {
+      slots_[i] = view;
+      ++used_;
+    }
+  }
+  bool contains(std::string_view view) const { return !slots_.empty() && !slots_[probe(view)].empty(); }
+
+ private:
+  std::size_t probe(std::string_view view) const {
+    std::size_t mask = slots_.size() - 1;
+    std::size_t i = std::hash<std::string_view>{}(view)&mask;
+    while (!slots_[i].empty() && slots_[i] != view) i = (i + 1) & mask;
+    return i;
+  }
+  std::vector<std::string_view> slots_;
+  std::size_t used_ = 0;
+};
+
 struct FileStamp {
   bool exists = false;
   uint64_t dev = 0;
@@ -255,8 +288,6 @@ namespace {
 // One load of the admin dir into a fresh snapshot.
 class Loader {
  public:
-  using Canonicalizer = std::function<std::optional<std::string>(const std::string&)>;
-
   Loader(const PackageDbOptions& options, std::vector<std::string>& packages, PathArena& arena,
          FileMap& files, PackageDbStats& stats)
       : options_(options), packages_(packages), arena_(arena), files_(files), stats_(stats) {
@@ -272,7 +303,7 @@ class Loader {
   }
 
   void load() {
-    diversions_ = load_diversions(reader_, options_.admin_dir + "/diversions", stats_);
+    diversions_ = load_diversions(list_reader_, options_.admin_dir + "/diversions", stats_);
     std::string info_dir = options_.admin_dir + "/info";
 
     // stem ("libc6:amd64") -> whether .list / .md5sums exist. Sorted, so that
@@ -281,7 +312,7 @@ class Loader {
     std::error_code error;
     for (std::filesystem::directory_iterator it(info_dir, error), end; !error && it != end;
          it.increment(error)) {
-      const std::string& name = it->path().filename().native();
+      std::string name = it->path().filename().string();
       if (name.ends_with(".list") && name.size() > 5) {
         stems[name.substr(0, name.size() - 5)].first = true;
       } else if (name.ends_with(".md5sums") && name.size() > 8) {
@@ -307,6 +338,8 @@ class Loader {
       // md5sums first, so a .list line can tell it was already recorded.
       std::string path = info_dir;
       path.append("/").append(stem);
+      // md5sums first, so that the .list lines it covers can be skipped.
+      md5_paths_.reset(0);
       if (kinds.second) load_md5sums(path + ".md5sums");
       if (kinds.first) load_list(path + ".list");
     }
@@ -329,11 +362,13 @@ class Loader {
 
   // Lines "<32 hex>  <path without leading slash>" ("<hex> *<path>" from md5sum -b).
   void load_md5sums(const std::string& path) {
-    std::optional<std::string_view> text = reader_.read(path, kMaxAdminFileBytes);
+    // Stays valid while the package's .list is read: md5_paths_ points into it.
+    std::optional<std::string_view> text = md5_reader_.read(path, kMaxAdminFileBytes);
     if (!text) {
       ++stats_.unreadable_files;
       return;
     }
+    md5_paths_.reset(text->size() / (kMd5HexLength + 3) + 1);  // no more lines than that
     for_each_line(*text, [&](std::string_view line) {
       if (line.size() < kMd5HexLength + 3 || line[kMd5HexLength] != ' ' ||
           (line[kMd5HexLength + 1] != ' ' && line[kMd5HexLength + 1] != '*') ||
@@ -351,12 +386,13 @@ class Loader {
       }
       FileEntry entry{package_, true, {}};
       std::transform(line.begin(), line.begin() + kMd5HexLength, entry.md5.begin(), to_lower_hex);
+      md5_paths_.insert(rel);
       add_file(arena_.store(place(raw_), false, {}), entry);
     });
   }
 
   void load_list(const std::string& path) {
-    std::optional<std::string_view> text = reader_.read(path, kMaxAdminFileBytes);
+    std::optional<std::string_view> text = list_reader_.read(path, kMaxAdminFileBytes);
     if (!text) {
       ++stats_.unreadable_files;
       return;
@@ -367,9 +403,8 @@ class Loader {
         ++stats_.skipped_lines;
         return;
       }
+      if (md5_paths_.contains(line.substr(1))) return;  // recorded from md5sums
       std::string_view placed = place(line);
-      auto it = files_.find(placed);
-      if (it != files_.end() && it->second.package == package_ && it->second.has_md5) return;  // from md5sums
       // No md5: a directory, symlink or conffile. Whether it is a directory
       // is only known once every package has been read.
       candidates_.push_back(Candidate{arena_.store(placed, false, {}), package_});
@@ -421,19 +456,32 @@ class Loader {
   // component. Equivalent because a canonical parent plus a non-symlink,
   // non-dot component is canonical.
   std::string resolve(const std::string& dir) {
-    if (dir == "/" || root_missing_) return dir;
-    if (auto it = dir_cache_.find(dir); it != dir_cache_.end()) return it->second;
-    std::string_view base = std::string_view(dir).substr(dir.rfind('/') + 1);
-    std::string parent = resolve(std::string(parent_of(dir)));
-    std::string joined = parent == "/" ? "/" + std::string(base) : parent + "/" + std::string(base);
-    std::string canonical = joined;
-    struct stat st {};
-    if (base.empty() || base == "." || base == ".." ||
-        (::lstat((options_.root + joined).c_str(), &st) == 0 && S_ISLNK(st.st_mode))) {
-      canonical = realpath_under_root(options_.root, canonical_root_, joined).value_or(joined);
+    if (root_missing_) return dir;
+    // Walk up to the nearest directory already resolved (a loop, not
+    // recursion: garbage paths can be 2000 components deep), then back down.
+    std::vector<std::string_view> pending;
+    std::string canonical = "/";
+    for (std::string_view cursor = dir; cursor.size() > 1; cursor = parent_of(cursor)) {
+      if (auto it = dir_cache_.find(cursor); it != dir_cache_.end()) {
+        canonical = it->second;
+        break;
+      }
+      pending.push_back(cursor);
     }
-    // A missing directory stays as joined: nothing there can be executed anyway.
-    dir_cache_.insert_or_assign(dir, canonical);
+    for (auto it = pending.rbegin(); it != pending.rend(); ++it) {
+      std::string_view base = it->substr(it->rfind('/') + 1);
+      std::string joined = canonical;
+      if (joined != "/") joined += '/';
+      joined += base;
+      canonical = joined;
+      struct stat st {};
+      if (base.empty() || base == "." || base == ".." ||
+          (::lstat((options_.root + joined).c_str(), &st) == 0 && S_ISLNK(st.st_mode))) {
+        canonical = realpath_under_root(options_.root, canonical_root_, joined).value_or(joined);
+      }
+      // A missing directory stays as joined: nothing there can be executed anyway.
+      dir_cache_.insert_or_assign(std::string(*it), canonical);
+    }
     return canonical;
   }
 
@@ -451,7 +499,9 @@ class Loader {
   PackageDbStats& stats_;
   std::string canonical_root_;  // realpath(root); "" for the host
   bool root_missing_ = false;
-  FileReader reader_;
+  FileReader md5_reader_;
+  FileReader list_reader_;
+  SmallViewSet md5_paths_;             // this package's md5sums paths, without the leading '/'
   std::vector<Diversion> diversions_;  // a handful: a linear scan beats hashing every path
   StringMap<std::string> dir_cache_;   // listed dir (and its ancestors) -> canonical dir
   const std::string* last_dir_ = nullptr;

@@ -74,9 +74,9 @@ class PackageDb {
 
   static std::shared_ptr<const Snapshot> load(const PackageDbOptions& options, uint64_t generation);
   void maybe_reload() const;
+  std::shared_ptr<const Snapshot> current() const;
 
   PackageDbOptions options_;
-  std::shared_ptr<const Snapshot> current() const;
 
   // Swapped whole on reload; lookups copy the pointer under a plain mutex and
   // search without a lock. Not a shared_mutex held across the search: glibc's

@@ -40,6 +40,9 @@ class Sensor {
   // sink. Returns the number handled, or -1 on a fatal error.
   virtual int poll(int timeout_ms) = 0;
   virtual SensorCounters counters() const = 0;
+  // A descriptor that turns readable when records wait, for the hub's epoll;
+  // -1 if the sensor can only be polled.
+  virtual int poll_fd() const { return -1; }
   // Drop events of this process group / process in the kernel where the
   // facility can; otherwise the hub filters them.
   virtual Status mute_pgid(pid_t pgid) = 0;

@@ -3,12 +3,14 @@
 #include <bpf/bpf.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 
@@ -190,6 +192,94 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+TmpfsMount::TmpfsMount() {
+  if (mount("ward-e2e", dir_.path().c_str(), "tmpfs", 0, "size=64m,mode=0755") != 0)
+    throw std::runtime_error("mount tmpfs: " + std::string(strerror(errno)));
+  mounted_ = true;
+}
+
+TmpfsMount::~TmpfsMount() {
+  if (mounted_) umount2(dir_.path().c_str(), MNT_DETACH);
+}
+
+Background::Background(std::vector<std::string> argv) {
+  int out[2], err[2];
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+  pid_ = fork();
+  if (pid_ == 0) {
+    setpgid(0, 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    execv(cargv[0], cargv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  close(err[1]);
+  out_fd_ = out[0];
+  err_fd_ = err[0];
+  auto pump = [this](int fd, std::string* into) {
+    std::array<char, 8192> buf;
+    for (;;) {
+      ssize_t n = read(fd, buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      std::lock_guard lock(mu_);
+      into->append(buf.data(), static_cast<size_t>(n));
+      cv_.notify_all();
+    }
+  };
+  out_thread_ = std::thread(pump, out_fd_, &out_);
+  err_thread_ = std::thread(pump, err_fd_, &err_);
+}
+
+Background::~Background() {
+  kill_now(SIGKILL);
+  wait_exit();
+  if (out_thread_.joinable()) out_thread_.join();
+  if (err_thread_.joinable()) err_thread_.join();
+  close(out_fd_);
+  close(err_fd_);
+}
+
+bool Background::wait_stderr(const std::string& text, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout, [&] { return err_.find(text) != std::string::npos; });
+}
+
+std::vector<nlohmann::json> Background::json_lines() const {
+  std::lock_guard lock(mu_);
+  std::vector<nlohmann::json> out;
+  size_t start = 0, nl;
+  while ((nl = out_.find('\n', start)) != std::string::npos) {
+    try {
+      out.push_back(nlohmann::json::parse(out_.substr(start, nl - start)));
+    } catch (const nlohmann::json::exception&) {
+    }
+    start = nl + 1;
+  }
+  return out;
+}
+
+std::string Background::stderr_text() const {
+  std::lock_guard lock(mu_);
+  return err_;
+}
+
+void Background::kill_now(int sig) {
+  if (!status_ && pid_ > 0) kill(pid_, sig);
+}
+
+int Background::wait_exit() {
+  if (status_) return *status_;
+  int st = -1;
+  waitpid(pid_, &st, 0);
+  status_ = st;
+  return st;
 }
 
 std::set<uint32_t> added_since(const std::set<uint32_t>& before, const std::set<uint32_t>& now) {

@@ -87,6 +87,41 @@ class TempDir {
   std::string path_;
 };
 
+// A tmpfs mounted on a fresh directory: AUTH tests mark only this. Unmounted
+// (lazily, if something still holds it) on destruction.
+class TmpfsMount {
+ public:
+  TmpfsMount();
+  ~TmpfsMount();
+  const std::string& path() const { return dir_.path(); }
+
+ private:
+  TempDir dir_;
+  bool mounted_ = false;
+};
+
+// A background process with stdout and stderr captured (e.g. auth_fixture).
+class Background {
+ public:
+  explicit Background(std::vector<std::string> argv);
+  ~Background();  // SIGKILL + reap if still running
+  bool wait_stderr(const std::string& text, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  std::vector<nlohmann::json> json_lines() const;
+  std::string stderr_text() const;
+  void kill_now(int sig = SIGKILL);
+  int wait_exit();
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  int out_fd_ = -1, err_fd_ = -1;
+  std::thread out_thread_, err_thread_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::string out_, err_;
+  std::optional<int> status_;
+};
+
 // Ids of loaded BPF programs whose names start with `prefix`.
 std::set<uint32_t> loaded_bpf_programs(const std::string& prefix);
 // Ids in `now` that were not in `before`: what a test itself loaded, whatever

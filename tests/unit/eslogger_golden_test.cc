@@ -39,6 +39,7 @@ Message sample_message(EventType type) {
   m.thread_id = 4242;
   m.process = sample_process(4242, 5, "/usr/bin/bash");
   switch (type) {
+    case EventType::AuthExec:
     case EventType::NotifyExec: {
       auto target = sample_process(4242, 6, "/usr/bin/echo");
       target->comm = "echo";
@@ -60,6 +61,23 @@ Message sample_message(EventType type) {
     case EventType::NotifyExit:
       m.event = std::make_shared<const Event>(ExitEvent{0x0100});
       break;
+    case EventType::AuthOpen: {
+      OpenEvent o;
+      o.file.path = "/srv/secret/plan.txt";
+      o.file.stat = FileStat{0x10301, 99, 0100640, 0, 0, 12, {1700000000, 0}, {1700000000, 0}};
+      o.fflag = kFflagRead;
+      m.event = std::make_shared<const Event>(std::move(o));
+      break;
+    }
+    case EventType::NotifyAuthResult:
+      m.event = std::make_shared<const Event>(
+          AuthResultEvent{0, "/tmp/blocked", "deny", "client", false, false, "block-by-sha256", 125000});
+      break;
+  }
+  if (event_info(type)->action == ActionType::Auth) {
+    m.action_type = ActionType::Auth;
+    m.deadline_ns = m.mono_time_ns + 5'000'000'000ull;
+    m.auth_id = 77;
   }
   return m;
 }

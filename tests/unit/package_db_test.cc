@@ -261,6 +261,16 @@ TEST(PackageDbTest, GarbageLinesAreSkippedAndCounted) {
   EXPECT_EQ(stats.files, 3u);
 }
 
+TEST(PackageDbTest, DeeplyNestedPathsAreHandled) {
+  FakeRoot fake;
+  std::string deep;
+  while (deep.size() < 4000) deep += "/d";
+  fake.list("deep", deep + "/file\n");
+  fake.md5sums("deep", md5_line(kMd5Hello, deep.substr(1) + "/file"));
+  PackageDb db(fake.options());
+  EXPECT_EQ(db.lookup(deep + "/file"), (PackageFile{"deep", kMd5Hello}));
+}
+
 TEST(PackageDbTest, BinaryGarbageDoesNotCrash) {
   FakeRoot fake;
   std::string noise;

@@ -101,6 +101,7 @@ class BpfProcessSensor final : public Sensor {
   }
 
   SensorCounters counters() const override { return counters_; }
+  int poll_fd() const override { return rb_ ? ring_buffer__epoll_fd(rb_) : -1; }
 
   Status mute_pgid(pid_t pgid) override { return mute(skel_ ? skel_->maps.mute_pgid : nullptr, pgid); }
   Status mute_tgid(pid_t tgid) override { return mute(skel_ ? skel_->maps.mute_tgid : nullptr, tgid); }

@@ -138,6 +138,12 @@ int64_t clock_ns(clockid_t clock) {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+// strerror() shares a buffer between threads; the GNU strerror_r does not.
+std::string errno_text(int error) {
+  char buffer[128];
+  return ::strerror_r(error, buffer, sizeof(buffer));
+}
+
 RawLost make_lost(uint64_t count) { return RawLost{"proc_connector", RawKind::Unknown, count}; }
 
 class ProcConnectorSensor final : public Sensor {
@@ -155,7 +161,7 @@ class ProcConnectorSensor final : public Sensor {
   Status start(const SensorConfig& /*config*/, RawSink sink) override {
     if (fd_ >= 0) return Status::error("proc_connector: already started");
     fd_ = ::socket(PF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_CONNECTOR);
-    if (fd_ < 0) return Status::error(std::string("proc_connector: socket: ") + std::strerror(errno));
+    if (fd_ < 0) return Status::error(std::string("proc_connector: socket: ") + errno_text(errno));
 
     // A fork storm outruns a default-sized buffer within milliseconds.
     int rcvbuf = kReceiveBufferBytes;
@@ -193,6 +199,8 @@ class ProcConnectorSensor final : public Sensor {
     pending_events_.clear();
     pending_overflows_ = 0;
   }
+
+  int poll_fd() const override { return fd_; }
 
   int poll(int timeout_ms) override {
     if (fd_ < 0) return -1;
@@ -316,7 +324,7 @@ class ProcConnectorSensor final : public Sensor {
         if (event.what == kEventNone && event.ack == listen_cookie_ + 1) {
           if (event.ack_error != 0) {
             return Status::error(std::string("proc_connector: listen refused: ") +
-                                 std::strerror(static_cast<int>(event.ack_error)));
+                                 errno_text(static_cast<int>(event.ack_error)));
           }
           acked = true;
         }
@@ -400,7 +408,7 @@ class ProcConnectorSensor final : public Sensor {
   }
 
   Status errno_status(const char* what) const {
-    return Status::error(std::string("proc_connector: ") + what + ": " + std::strerror(errno));
+    return Status::error(std::string("proc_connector: ") + what + ": " + errno_text(errno));
   }
 
   Status fail_start(const char* what) {
