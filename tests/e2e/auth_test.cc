@@ -190,5 +190,30 @@ TEST_F(AuthTest, DenialsAreNeverCached) {
   EXPECT_EQ(count_auth("auth_open", file_), 2);
 }
 
+static std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST_F(AuthTest, DenyVimTxtExampleBlocksVimOnTxtOnly) {
+  std::string txt = mnt_->path() + "/notes.txt", md = mnt_->path() + "/notes.md";
+  std::ofstream(txt) << "secret words\n";
+  std::ofstream(md) << "markdown words\n";
+  Background example({bin_path("deny_vim_txt"), mnt_->path()});
+  ASSERT_TRUE(example.wait_stderr("ready")) << example.stderr_text();
+  TempDir out;
+  // vim writes its buffer elsewhere: the file's content if it could open it.
+  auto vim_copy = [&](const std::string& file) {
+    std::string copy = out.path() + "/copy";
+    std::filesystem::remove(copy);
+    run({"/usr/bin/vim", "-u", "NONE", "-N", "-es", "-c", "w! " + copy, "-c", "q!", file});
+    return read_file(copy);
+  };
+  EXPECT_EQ(vim_copy(md), "markdown words\n") << "vim may open a .md file";
+  EXPECT_EQ(vim_copy(txt).find("secret"), std::string::npos) << "vim must not open a .txt file";
+  std::string cat = shell_output("/bin/cat " + txt);
+  EXPECT_EQ(cat, "secret words\n") << "other programs may open .txt files";
+}
+
 }  // namespace
 }  // namespace ward::e2e
