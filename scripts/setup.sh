@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
   coreutils procps util-linux bsdutils vim
+  libnats-dev nats-server
 )
 
 missing=()

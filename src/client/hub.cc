@@ -117,6 +117,10 @@ std::string absolute_of(const std::string& path, const std::string& cwd) {
 
 }  // namespace
 
+// The sensors a hub can start on demand. Each is probed for the event types it
+// provides; add a line here for a new sensor.
+void register_on_demand_sensors(std::vector<Hub::OnDemand>& out);
+
 Result<std::shared_ptr<Hub>> Hub::acquire(const ClientOptions& options) {
   std::lock_guard lock(g_hub_mu);
   if (auto hub = g_hub.lock()) {
@@ -140,6 +144,7 @@ Status Hub::start(const ClientOptions& options) {
   sensors::SensorConfig config;
   config.capture_env = options.capture_env;
   config.env_max_bytes = options.env_max_bytes;
+  sensor_config_ = config;
   auto sink = [this](sensors::RawEvent&& e) { on_raw(std::move(e)); };
 
   std::vector<std::string> failures;
@@ -168,6 +173,12 @@ Status Hub::start(const ClientOptions& options) {
   report_.missing = failures;
 
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  if (int fd = sensor_->poll_fd(); fd >= 0) epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+  register_on_demand_sensors(on_demand_);
   // Seed after the sensor is attached so no process falls between the two.
   auto procfs = process::make_linux_procfs();
   tree_->seed(*procfs);
@@ -185,8 +196,11 @@ Hub::~Hub() {
   broker_.reset();
   fanotify_.reset();
   std::lock_guard lock(sensor_mu_);
+  for (auto& od : on_demand_)
+    if (od.sensor) od.sensor->stop();
   if (sensor_) sensor_->stop();
   if (wake_fd_ >= 0) close(wake_fd_);
+  if (epoll_fd_ >= 0) close(epoll_fd_);
 }
 
 void Hub::set_auth_options(const AuthOptions& options) {
@@ -201,33 +215,31 @@ void Hub::wake() {
 }
 
 void Hub::loop() {
-  // One thread: the sensor's records and the AUTH requests, so the tree is
+  // One thread: the sensors' records and the AUTH requests, so the tree is
   // always brought up to date before an AUTH message is built from it.
-  int ep = epoll_create1(EPOLL_CLOEXEC);
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u32 = 1;
-  epoll_ctl(ep, EPOLL_CTL_ADD, wake_fd_, &ev);
-  int sensor_fd = sensor_->poll_fd();
-  if (sensor_fd >= 0) {
-    ev.data.u32 = 2;
-    epoll_ctl(ep, EPOLL_CTL_ADD, sensor_fd, &ev);
-  }
+  bool sensor_has_fd = sensor_->poll_fd() >= 0;
   while (!stop_.load(std::memory_order_relaxed)) {
-    epoll_event ready[4];
-    // Without a descriptor the sensor is polled every millisecond; with one,
-    // the timeout still collects records below the ring's wakeup mark.
-    epoll_wait(ep, ready, 4, sensor_fd >= 0 ? 10 : 1);
+    epoll_event ready[8];
+    // Without a descriptor the process sensor is polled every millisecond;
+    // with one, the timeout still collects records below the ring's wakeup
+    // mark.
+    epoll_wait(epoll_fd_, ready, 8, sensor_has_fd ? 10 : 1);
     uint64_t drained;
     (void)!read(wake_fd_, &drained, sizeof(drained));
-    int n;
     {
       std::lock_guard lock(sensor_mu_);
-      n = sensor_->poll(0);
-    }
-    if (n < 0) {
-      std::fprintf(stderr, "ward: sensor %s failed; no more events\n", report_.active.c_str());
-      break;
+      if (sensor_->poll(0) < 0) {
+        std::fprintf(stderr, "ward: sensor %s failed; no more events\n", report_.active.c_str());
+        break;
+      }
+      for (auto& od : on_demand_)
+        if (od.sensor && od.sensor->poll(0) < 0) {
+          std::fprintf(stderr, "ward: sensor %.*s failed\n", static_cast<int>(od.sensor->name().size()),
+                       od.sensor->name().data());
+          od.sensor->stop();
+          od.sensor.reset();
+          od.failed = true;
+        }
     }
     std::deque<auth::Request> requests;
     std::deque<std::pair<auth::Request, AuthResultEvent>> decisions;
@@ -239,7 +251,41 @@ void Hub::loop() {
     for (auto& r : requests) handle_auth(std::move(r));
     for (auto& [r, e] : decisions) publish_decision(r, std::move(e));
   }
-  close(ep);
+}
+
+Status Hub::start_on_demand_sensors() {
+  std::vector<EventType> wanted;
+  {
+    std::lock_guard lock(clients_mu_);
+    for (const auto& info : kEventTypes)
+      for (const auto& c : clients_)
+        if (c->is_subscribed(info.type)) {
+          wanted.push_back(info.type);
+          break;
+        }
+  }
+  std::lock_guard lock(sensor_mu_);
+  for (auto& od : on_demand_) {
+    if (od.sensor || od.failed) continue;
+    auto probe = od.make();
+    bool needed = false;
+    for (EventType t : wanted) needed = needed || probe->provides(t);
+    if (!needed) continue;
+    Status s = probe->start(sensor_config_, [this](sensors::RawEvent&& e) { on_raw(std::move(e)); });
+    if (!s) {
+      od.failed = true;
+      report_.missing.push_back(s.message());
+      continue;
+    }
+    if (int fd = probe->poll_fd(); fd >= 0) {
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+    }
+    report_.active += ", " + std::string(probe->name());
+    od.sensor = std::move(probe);
+  }
+  return Status::ok();
 }
 
 void Hub::attach(const std::shared_ptr<Client::Impl>& client) {
@@ -307,6 +353,12 @@ void Hub::on_raw(sensors::RawEvent&& raw) {
     ProcessPtr gone = tree_->on_exit(*exit);
     Message m = make_message(EventType::NotifyExit, exit->boot_ns, exit->tid, gone, ExitEvent{exit->status});
     dispatch(m, {});
+  } else if (auto* notify = std::get_if<sensors::RawNotify>(&raw)) {
+    ProcessPtr instigator = tree_->instigator(notify->proc);
+    std::vector<std::string_view> targets(notify->targets.begin(), notify->targets.end());
+    Message m = make_message(notify->type, notify->boot_ns, notify->tid, std::move(instigator),
+                             std::move(notify->payload));
+    dispatch(m, targets);
   } else if (auto* lost = std::get_if<sensors::RawLost>(&raw)) {
     DropReport d{lost->source, event_type_of(lost->kind), lost->count};
     std::lock_guard lock(clients_mu_);
@@ -358,6 +410,7 @@ Status Hub::ensure_auth_locked() {
 }
 
 Status Hub::subscriptions_changed() {
+  if (Status s = start_on_demand_sensors(); !s) return s;
   bool exec = false, open = false;
   {
     std::lock_guard lock(clients_mu_);
@@ -469,6 +522,10 @@ void Hub::publish_decision(const auth::Request& r, AuthResultEvent&& e) {
       make_message(EventType::NotifyAuthResult, broker_->now(), r.tid, instigator, Event(std::move(e)));
   std::vector<std::string_view> targets{m.as<AuthResultEvent>()->target};
   dispatch(m, targets);
+}
+
+void register_on_demand_sensors(std::vector<Hub::OnDemand>& out) {
+  (void)out;  // file, network, signal … sensors register here
 }
 
 }  // namespace ward::detail

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -42,6 +43,13 @@ class Hub {
   auth::AuthBroker* broker() { return broker_.get(); }
   static void set_auth_options(const AuthOptions& options);
 
+  // A sensor started on demand (file, network, … events) and its factory.
+  struct OnDemand {
+    std::function<std::unique_ptr<sensors::Sensor>()> make;
+    std::unique_ptr<sensors::Sensor> sensor;
+    bool failed = false;
+  };
+
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
 
@@ -55,13 +63,17 @@ class Hub {
   void publish_decision(const auth::Request& request, AuthResultEvent&& event);
   DeadlineMissMode strictest_miss_mode();
   void wake();
+  Status start_on_demand_sensors();  // for the current subscriptions
   void dispatch(const Message& message, const std::vector<std::string_view>& targets);
   Message make_message(EventType type, uint64_t boot_ns, pid_t tid, ProcessPtr process,
                        Event&& payload) const;
 
   std::shared_ptr<process::ExeIdentifier> identifier_;
   std::unique_ptr<process::ProcessTree> tree_;
-  std::unique_ptr<sensors::Sensor> sensor_;
+  std::unique_ptr<sensors::Sensor> sensor_;  // the process sensor: always on
+  std::vector<OnDemand> on_demand_;          // guarded by sensor_mu_
+  int epoll_fd_ = -1;
+  sensors::SensorConfig sensor_config_;
   SensorReport report_;
   ClientOptions options_;
 

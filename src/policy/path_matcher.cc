@@ -122,7 +122,8 @@ Result<std::vector<Token>> compile_glob(std::string_view pattern) {
     const char c = pattern[pos];
     if (c == '*') {
       size_t stars = 0;
-      const bool after_slash = tokens.empty() || (tokens.back().type == Token::Type::Char && tokens.back().ch == '/');
+      const bool after_slash =
+          tokens.empty() || (tokens.back().type == Token::Type::Char && tokens.back().ch == '/');
       while (pos < pattern.size() && pattern[pos] == '*') {
         ++stars;
         ++pos;

@@ -49,7 +49,9 @@ class PathMatcher {
   // Validates `pattern` for `kind`; the error message is the bare reason
   // (the YAML loader adds file and line).
   static Result<PathMatcher> create(Kind kind, std::string pattern);
-  static Result<PathMatcher> literal(std::string pattern) { return create(Kind::Literal, std::move(pattern)); }
+  static Result<PathMatcher> literal(std::string pattern) {
+    return create(Kind::Literal, std::move(pattern));
+  }
   static Result<PathMatcher> prefix(std::string pattern) { return create(Kind::Prefix, std::move(pattern)); }
   static Result<PathMatcher> glob(std::string pattern) { return create(Kind::Glob, std::move(pattern)); }
 

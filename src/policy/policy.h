@@ -114,7 +114,9 @@ enum class FileAccessShape : uint8_t {
 };
 
 // True when the two access sets share a bit (a read_write rule covers a read).
-constexpr bool overlaps(Access a, Access b) { return (static_cast<uint8_t>(a) & static_cast<uint8_t>(b)) != 0; }
+constexpr bool overlaps(Access a, Access b) {
+  return (static_cast<uint8_t>(a) & static_cast<uint8_t>(b)) != 0;
+}
 
 // The YAML spellings: "monitor", "silent_block", "read_write", ...
 std::string_view to_string(Mode mode);
@@ -190,7 +192,8 @@ struct Verdict {
 
 // Never fails: a Policy is valid by construction.
 Verdict evaluate_exec(const Policy& policy, const Process& target);
-Verdict evaluate_open(const Policy& policy, const Process& instigator, std::string_view path, Access requested);
+Verdict evaluate_open(const Policy& policy, const Process& instigator, std::string_view path,
+                      Access requested);
 
 // Parses and validates a whole policy file. `file_name` is used in error
 // messages ("FILE:LINE: reason") and stored as Policy::source.

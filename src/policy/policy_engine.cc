@@ -7,7 +7,9 @@
 namespace ward::policy {
 namespace {
 
-bool is_hex_digit(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_hex_digit(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 std::string to_lower_ascii(std::string text) {
   for (char& c : text) {
@@ -42,7 +44,8 @@ const BinaryRule* first_matching_rule(const Policy& policy, const Process& targe
     return rule.kind == BinaryRule::Kind::Path && rule.path.kind() == kind;
   };
 
-  if (auto* rule = first_of([](const BinaryRule& r) { return r.kind == BinaryRule::Kind::Sha256; })) return rule;
+  if (auto* rule = first_of([](const BinaryRule& r) { return r.kind == BinaryRule::Kind::Sha256; }))
+    return rule;
   if (auto* rule = first_of([&](const BinaryRule& r) { return is_path(r, PathMatcher::Kind::Literal); })) {
     return rule;
   }
@@ -55,8 +58,10 @@ const BinaryRule* first_matching_rule(const Policy& policy, const Process& targe
     }
   }
   if (longest_prefix) return longest_prefix;
-  if (auto* rule = first_of([&](const BinaryRule& r) { return is_path(r, PathMatcher::Kind::Glob); })) return rule;
-  if (auto* rule = first_of([](const BinaryRule& r) { return r.kind == BinaryRule::Kind::Package; })) return rule;
+  if (auto* rule = first_of([&](const BinaryRule& r) { return is_path(r, PathMatcher::Kind::Glob); }))
+    return rule;
+  if (auto* rule = first_of([](const BinaryRule& r) { return r.kind == BinaryRule::Kind::Package; }))
+    return rule;
   return first_of([](const BinaryRule& r) { return r.kind == BinaryRule::Kind::PlatformBinary; });
 }
 
@@ -217,7 +222,8 @@ Verdict evaluate_exec(const Policy& policy, const Process& target) {
   return verdict;
 }
 
-Verdict evaluate_open(const Policy& policy, const Process& instigator, std::string_view path, Access requested) {
+Verdict evaluate_open(const Policy& policy, const Process& instigator, std::string_view path,
+                      Access requested) {
   const FileAccessRule* enforced_deny = nullptr;
   const FileAccessRule* would_deny = nullptr;
   const FileAccessRule* allowed_by = nullptr;

@@ -4,15 +4,23 @@
 // walks it against the schema of policy.h. The walk never goes deeper than the
 // schema, so anchors and aliases (even cyclic ones) cannot make it loop or
 // blow up. yaml-cpp keeps duplicate mapping keys, so they are rejected here.
+//
+// YAML::LoadAll is not used: in yaml-cpp 0.7 a stray ',' makes it loop forever,
+// allocating an empty document per turn until the OOM killer comes
+// (jbeder/yaml-cpp#1040, fixed upstream in PR #1319). count_documents() walks
+// the documents itself and stops when the parser makes no progress; only then
+// is the single document built, with YAML::Load.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <array>
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -75,7 +83,9 @@ const Field* find(const Fields& fields, std::string_view name) {
   return nullptr;
 }
 
-bool has_glob_characters(std::string_view text) { return text.find_first_of("*?[") != std::string_view::npos; }
+bool has_glob_characters(std::string_view text) {
+  return text.find_first_of("*?[") != std::string_view::npos;
+}
 
 bool is_valid_rule_id(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
@@ -102,43 +112,80 @@ bool is_valid_package_name(std::string_view name) {
 constexpr std::array kModes = {Mode::Monitor, Mode::Lockdown};
 constexpr std::array kBinaryPolicies = {BinaryPolicy::Allow, BinaryPolicy::Block, BinaryPolicy::SilentBlock};
 constexpr std::array kAccesses = {Access::Read, Access::Write, Access::ReadWrite};
-constexpr std::array kShapes = {FileAccessShape::PathsWithAllowedProcesses, FileAccessShape::PathsWithDeniedProcesses,
-                                FileAccessShape::ProcessesWithAllowedPaths, FileAccessShape::ProcessesWithDeniedPaths};
+constexpr std::array kShapes = {
+    FileAccessShape::PathsWithAllowedProcesses, FileAccessShape::PathsWithDeniedProcesses,
+    FileAccessShape::ProcessesWithAllowedPaths, FileAccessShape::ProcessesWithDeniedPaths};
 
 class PolicyParser {
  public:
   explicit PolicyParser(std::string_view file_name) : file_name_(file_name) {}
 
   Result<Policy> parse(std::string_view text) {
-    std::vector<YAML::Node> documents;
+    const std::string input(text);
+    YAML::Node root;
     try {
-      documents = YAML::LoadAll(std::string(text));
+      if (Status status = check_single_document(input); !status) return status;
+      root = YAML::Load(input);
     } catch (const YAML::ParserException& e) {
       return error(e.mark.is_null() ? 1 : e.mark.line + 1, "YAML syntax error: " + e.msg);
     } catch (const std::exception& e) {
       return error(1, std::string("cannot parse YAML: ") + e.what());
     }
-    if (documents.size() > 1) {
-      return error(line_of(documents[1], 1), "more than one YAML document ('---'); a policy file holds exactly one");
-    }
-    if (documents.empty() || documents[0].IsNull()) {
-      return error(1, "empty policy: at least 'mode' is required (e.g. \"mode: monitor\")");
-    }
+    if (root.IsNull()) return error(1, "empty policy: at least 'mode' is required (e.g. \"mode: monitor\")");
     // The schema walk only reads the tree, but yaml-cpp may still throw on a
     // malformed node; never let that escape.
     try {
       Policy policy;
       policy.source = file_name_;
-      if (Status status = parse_root(documents[0], policy); !status) return status;
+      if (Status status = parse_root(root, policy); !status) return status;
       return policy;
     } catch (const std::exception& e) {
-      return error(line_of(documents[0], 1), std::string("cannot read YAML: ") + e.what());
+      return error(line_of(root, 1), std::string("cannot read YAML: ") + e.what());
     }
   }
 
  private:
   Status error(int line, const std::string& reason) const {
     return Status::error(file_name_ + ":" + std::to_string(line) + ": " + reason);
+  }
+
+  // Records where each document starts; builds nothing.
+  class DocumentStarts final : public YAML::EventHandler {
+   public:
+    std::vector<YAML::Mark> marks;
+    void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+  };
+
+  // Ok when `input` holds at most one document. Reads at most three: enough
+  // to see a second document, and to see the parser stuck on a token (the
+  // same start twice in a row) — a syntax error yaml-cpp does not report.
+  Status check_single_document(const std::string& input) const {
+    std::istringstream stream(input);
+    YAML::Parser parser(stream);
+    DocumentStarts starts;
+    while (starts.marks.size() < 3 && parser.HandleNextDocument(starts)) {
+      const size_t n = starts.marks.size();
+      if (n >= 2 && starts.marks[n - 1].pos == starts.marks[n - 2].pos) {
+        const YAML::Mark& stuck = starts.marks[n - 1];
+        return error(stuck.line + 1,
+                     "YAML syntax error: unexpected token at column " + std::to_string(stuck.column + 1));
+      }
+    }
+    if (starts.marks.size() > 1) {
+      return error(starts.marks[1].line + 1,
+                   "more than one YAML document ('---'); a policy file holds exactly one");
+    }
+    return Status::ok();
   }
 
   // Collects the fields of `map` (what: "a binary rule", for messages),
@@ -148,7 +195,8 @@ class PolicyParser {
     if (!map.IsMap()) return error(line, std::string(what) + " must be a mapping, got " + type_name(map));
     for (auto it = map.begin(); it != map.end(); ++it) {
       Field field{"", it->first, it->second};
-      if (!field.key.IsScalar()) return error(line_of(field.key, line), "a field name must be a plain string");
+      if (!field.key.IsScalar())
+        return error(line_of(field.key, line), "a field name must be a plain string");
       field.name = field.key.Scalar();
       bool known = false;
       for (std::string_view name : allowed) known = known || name == field.name;
@@ -157,8 +205,8 @@ class PolicyParser {
                                           " (expected one of: " + join(allowed) + ")");
       }
       if (const Field* first = find(out, field.name)) {
-        return error(key_line(field),
-                     "duplicate field '" + field.name + "' (first on line " + std::to_string(key_line(*first)) + ")");
+        return error(key_line(field), "duplicate field '" + field.name + "' (first on line " +
+                                          std::to_string(key_line(*first)) + ")");
       }
       out.push_back(std::move(field));
     }
@@ -171,7 +219,8 @@ class PolicyParser {
 
   Status get_string(const Field& field, std::string& out) const {
     if (!field.value.IsScalar()) {
-      return error(value_line(field), "wrong type: '" + field.name + "' must be a string, got " + type_name(field.value));
+      return error(value_line(field),
+                   "wrong type: '" + field.name + "' must be a string, got " + type_name(field.value));
     }
     out = field.value.Scalar();
     return Status::ok();
@@ -228,15 +277,17 @@ class PolicyParser {
     std::string text;
     if (Status status = get_string(field, text); !status) return status;
     out = normalize_sha256(text);
-    if (out.empty()) return error(value_line(field), "bad sha256 '" + text + "': expected 64 hexadecimal digits");
+    if (out.empty())
+      return error(value_line(field), "bad sha256 '" + text + "': expected 64 hexadecimal digits");
     return Status::ok();
   }
 
   Status get_package(const Field& field, std::string& out) const {
     if (Status status = get_string(field, out); !status) return status;
     if (!is_valid_package_name(out)) {
-      return error(value_line(field), "bad package name '" + out +
-                                          "' (a Debian package: lowercase letters, digits, '+', '-', '.'; no ':arch')");
+      return error(value_line(field),
+                   "bad package name '" + out +
+                       "' (a Debian package: lowercase letters, digits, '+', '-', '.'; no ':arch')");
     }
     return Status::ok();
   }
@@ -247,7 +298,8 @@ class PolicyParser {
     std::string text;
     if (Status status = get_string(field, text); !status) return status;
     if (kind == PathMatcher::Kind::Literal && field.name == "path" && has_glob_characters(text)) {
-      return error(value_line(field), "'path' is a literal but '" + text + "' contains * ? or [; use path_glob");
+      return error(value_line(field),
+                   "'path' is a literal but '" + text + "' contains * ? or [; use path_glob");
     }
     auto matcher = PathMatcher::create(kind, std::move(text));
     if (!matcher) return error(value_line(field), matcher.status().message());
@@ -258,12 +310,13 @@ class PolicyParser {
   Status get_rule_id(const Field& field, std::string& out) {
     if (Status status = get_string(field, out); !status) return status;
     if (!is_valid_rule_id(out)) {
-      return error(value_line(field), "bad rule id '" + out + "' (1-128 characters of A-Z a-z 0-9 . _ : @ / -)");
+      return error(value_line(field),
+                   "bad rule id '" + out + "' (1-128 characters of A-Z a-z 0-9 . _ : @ / -)");
     }
     const auto [it, inserted] = rule_id_lines_.emplace(out, value_line(field));
     if (!inserted) {
-      return error(value_line(field),
-                   "duplicate rule id '" + out + "' (first defined on line " + std::to_string(it->second) + ")");
+      return error(value_line(field), "duplicate rule id '" + out + "' (first defined on line " +
+                                          std::to_string(it->second) + ")");
     }
     return Status::ok();
   }
@@ -290,27 +343,30 @@ class PolicyParser {
   }
 
   // Exactly one of `names` must be present; returns it in `chosen`.
-  Status exactly_one(const Fields& fields, int line, std::string_view what, const std::vector<std::string_view>& names,
-                     const Field*& chosen) const {
+  Status exactly_one(const Fields& fields, int line, std::string_view what,
+                     const std::vector<std::string_view>& names, const Field*& chosen) const {
     chosen = nullptr;
     for (const Field& field : fields) {
       bool listed = false;
       for (std::string_view name : names) listed = listed || name == field.name;
       if (!listed) continue;
       if (chosen) {
-        return error(key_line(field), std::string(what) + " has both '" + chosen->name + "' and '" + field.name +
-                                          "'; exactly one of " + join(names) + " is allowed");
+        return error(key_line(field), std::string(what) + " has both '" + chosen->name + "' and '" +
+                                          field.name + "'; exactly one of " + join(names) + " is allowed");
       }
       chosen = &field;
     }
-    if (!chosen) return error(line, "missing required field in " + std::string(what) + ": one of " + join(names));
+    if (!chosen)
+      return error(line, "missing required field in " + std::string(what) + ": one of " + join(names));
     return Status::ok();
   }
 
   Status parse_root(const YAML::Node& root, Policy& policy) {
     const int line = line_of(root, 1);
     Fields fields;
-    if (Status s = read_fields(root, line, "the policy", {"mode", "binary_rules", "file_access_rules"}, fields); !s) {
+    if (Status s =
+            read_fields(root, line, "the policy", {"mode", "binary_rules", "file_access_rules"}, fields);
+        !s) {
       return s;
     }
     const Field* mode = find(fields, "mode");
@@ -385,7 +441,8 @@ class PolicyParser {
   Status parse_file_rule(const YAML::Node& node, int line, FileAccessRule& rule) {
     static constexpr std::string_view kWhat = "a file access rule";
     Fields fields;
-    if (Status s = read_fields(node, line, kWhat, {"id", "shape", "paths", "processes", "access", "audit_only"}, fields);
+    if (Status s = read_fields(node, line, kWhat,
+                               {"id", "shape", "paths", "processes", "access", "audit_only"}, fields);
         !s) {
       return s;
     }
@@ -432,8 +489,8 @@ class PolicyParser {
     static constexpr std::string_view kWhat = "a path";
     const std::vector<std::string_view> kinds = {"literal", "prefix", "glob"};
     if (!node.IsMap()) {
-      return error(line, "wrong type: a path must be a string or a mapping with one of " + join(kinds) + ", got " +
-                             type_name(node));
+      return error(line, "wrong type: a path must be a string or a mapping with one of " + join(kinds) +
+                             ", got " + type_name(node));
     }
     Fields fields;
     if (Status s = read_fields(node, line, kWhat, kinds, fields); !s) return s;
@@ -447,7 +504,8 @@ class PolicyParser {
 
   Status parse_process_item(const YAML::Node& node, int line, ProcessMatcher& out) const {
     static constexpr std::string_view kWhat = "a process";
-    const std::vector<std::string_view> kinds = {"path", "path_prefix", "path_glob", "sha256", "package", "uid"};
+    const std::vector<std::string_view> kinds = {"path",   "path_prefix", "path_glob",
+                                                 "sha256", "package",     "uid"};
     Fields fields;
     if (Status s = read_fields(node, line, kWhat, kinds, fields); !s) return s;
     const Field* chosen = nullptr;
@@ -483,7 +541,9 @@ Result<Policy> parse_policy(std::string_view yaml_text, std::string_view file_na
 }
 
 Result<Policy> load_policy_file(const std::string& path) {
-  auto failure = [&](const std::string& reason) { return Status::error(path + ": cannot read policy file: " + reason); };
+  auto failure = [&](const std::string& reason) {
+    return Status::error(path + ": cannot read policy file: " + reason);
+  };
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return failure(std::strerror(errno));
   std::string text;

@@ -190,6 +190,13 @@ ProcessPtr ProcessTree::on_exit(const sensors::RawExit& exit) {
   return gone;
 }
 
+ProcessPtr ProcessTree::instigator(const sensors::RawProc& proc) {
+  Entry* entry = instance_of(proc);
+  if (!entry) entry = &adopt(proc);
+  refresh(*entry, proc);
+  return entry->process;
+}
+
 ProcessPtr ProcessTree::find(pid_t pid) const {
   auto it = live_.find(pid);
   return it == live_.end() ? nullptr : it->second.process;

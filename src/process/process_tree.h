@@ -44,6 +44,10 @@ class ProcessTree {
   // Removes the process; returns it as it was when it exited.
   ProcessPtr on_exit(const sensors::RawExit& exit);
 
+  // The process an event came from, as the kernel just described it: the live
+  // entry (brought up to date) or, if the tree has none, a newly adopted one.
+  ProcessPtr instigator(const sensors::RawProc& proc);
+
   // The live image of `pid`, or null.
   ProcessPtr find(pid_t pid) const;
 

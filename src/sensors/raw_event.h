@@ -12,6 +12,8 @@
 #include <variant>
 #include <vector>
 
+#include "ward/event_table.h"
+#include "ward/events.h"
 #include "ward/process.h"
 
 namespace ward::sensors {
@@ -75,6 +77,18 @@ struct RawLost {
   uint64_t count = 0;
 };
 
-using RawEvent = std::variant<RawExec, RawFork, RawExit, RawLost>;
+// A NOTIFY event a sensor decoded completely (file, network, signal…): only
+// its instigator still needs the process tree. `targets` are the paths ES
+// target-path muting applies to.
+struct RawNotify {
+  EventType type = EventType::NotifyExec;
+  uint64_t boot_ns = 0;
+  pid_t tid = 0;
+  RawProc proc;  // the instigator as the kernel saw it
+  Event payload;
+  std::vector<std::string> targets;
+};
+
+using RawEvent = std::variant<RawExec, RawFork, RawExit, RawLost, RawNotify>;
 
 }  // namespace ward::sensors

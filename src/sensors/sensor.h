@@ -43,6 +43,12 @@ class Sensor {
   // A descriptor that turns readable when records wait, for the hub's epoll;
   // -1 if the sensor can only be polled.
   virtual int poll_fd() const { return -1; }
+  // Event types this sensor produces beyond exec/fork/exit; the hub starts a
+  // sensor the first time a client subscribes to one of them.
+  virtual bool provides(EventType type) const {
+    (void)type;
+    return false;
+  }
   // Drop events of this process group / process in the kernel where the
   // facility can; otherwise the hub filters them.
   virtual Status mute_pgid(pid_t pgid) = 0;

@@ -74,8 +74,8 @@ TEST(PolicyExec, LockdownAllowRuleAllows) {
 }
 
 TEST(PolicyExec, LockdownBlockDeniesVisibly) {
-  const Policy policy = must_parse("mode: lockdown\nbinary_rules: [{id: no-nc, sha256: " + kHashA +
-                                   ", policy: block}]\n");
+  const Policy policy =
+      must_parse("mode: lockdown\nbinary_rules: [{id: no-nc, sha256: " + kHashA + ", policy: block}]\n");
   const Verdict v = evaluate_exec(policy, netcat());
   EXPECT_EQ(v.decision, Verdict::Decision::Deny);
   EXPECT_FALSE(v.silent);
@@ -98,8 +98,8 @@ TEST(PolicyExec, LockdownSilentBlockDeniesSilently) {
 TEST(PolicyExec, MonitorNeverBlocksButReportsWouldDeny) {
   for (const std::string policy_name : {"block", "silent_block"}) {
     SCOPED_TRACE(policy_name);
-    const Policy policy =
-        must_parse("mode: monitor\nbinary_rules: [{id: no-nc, path_prefix: /usr/bin/, policy: " + policy_name + "}]\n");
+    const Policy policy = must_parse(
+        "mode: monitor\nbinary_rules: [{id: no-nc, path_prefix: /usr/bin/, policy: " + policy_name + "}]\n");
     const Verdict v = evaluate_exec(policy, netcat());
     EXPECT_TRUE(v.allowed());
     EXPECT_TRUE(v.would_deny);
@@ -111,7 +111,8 @@ TEST(PolicyExec, MonitorNeverBlocksButReportsWouldDeny) {
 }
 
 TEST(PolicyExec, MonitorAllowRuleIsPlainAllow) {
-  const Policy policy = must_parse("mode: monitor\nbinary_rules: [{id: ok, platform_binary: true, policy: allow}]\n");
+  const Policy policy =
+      must_parse("mode: monitor\nbinary_rules: [{id: ok, platform_binary: true, policy: allow}]\n");
   const Verdict v = evaluate_exec(policy, netcat());
   EXPECT_TRUE(v.allowed());
   EXPECT_FALSE(v.would_deny);
@@ -122,16 +123,17 @@ TEST(PolicyExec, MonitorAllowRuleIsPlainAllow) {
 // file order alone would pick the wrong one. Removing the winner each time
 // must walk the documented order.
 TEST(PolicyExec, FirstMatchOrderIsShaLiteralPrefixGlobPackagePlatform) {
-  Policy policy = must_parse("mode: lockdown\n"
-                             "binary_rules:\n"
-                             "  - {id: platform, platform_binary: true, policy: allow}\n"
-                             "  - {id: package, package: netcat-openbsd, policy: block}\n"
-                             "  - {id: glob, path_glob: /usr/*/nc, policy: allow}\n"
-                             "  - {id: short-prefix, path_prefix: /usr/, policy: block}\n"
-                             "  - {id: long-prefix, path_prefix: /usr/bin/, policy: allow}\n"
-                             "  - {id: literal, path: /usr/bin/nc, policy: block}\n"
-                             "  - {id: sha256, sha256: " +
-                             kHashA + ", policy: allow}\n");
+  Policy policy = must_parse(
+      "mode: lockdown\n"
+      "binary_rules:\n"
+      "  - {id: platform, platform_binary: true, policy: allow}\n"
+      "  - {id: package, package: netcat-openbsd, policy: block}\n"
+      "  - {id: glob, path_glob: /usr/*/nc, policy: allow}\n"
+      "  - {id: short-prefix, path_prefix: /usr/, policy: block}\n"
+      "  - {id: long-prefix, path_prefix: /usr/bin/, policy: allow}\n"
+      "  - {id: literal, path: /usr/bin/nc, policy: block}\n"
+      "  - {id: sha256, sha256: " +
+      kHashA + ", policy: allow}\n");
   const std::vector<std::string> expected_order = {"sha256", "literal", "long-prefix", "short-prefix",
                                                    "glob",   "package", "platform"};
   for (const std::string& expected : expected_order) {
@@ -144,11 +146,12 @@ TEST(PolicyExec, FirstMatchOrderIsShaLiteralPrefixGlobPackagePlatform) {
 }
 
 TEST(PolicyExec, SpecificAllowBeatsBroadBlock) {
-  const Policy policy = must_parse("mode: lockdown\n"
-                                   "binary_rules:\n"
-                                   "  - {id: no-usr-bin, path_prefix: /usr/bin/, policy: block}\n"
-                                   "  - {id: this-nc-ok, sha256: " +
-                                   kHashA + ", policy: allow}\n");
+  const Policy policy = must_parse(
+      "mode: lockdown\n"
+      "binary_rules:\n"
+      "  - {id: no-usr-bin, path_prefix: /usr/bin/, policy: block}\n"
+      "  - {id: this-nc-ok, sha256: " +
+      kHashA + ", policy: allow}\n");
   EXPECT_TRUE(evaluate_exec(policy, netcat()).allowed());
   Process other = netcat();
   other.sha256 = kHashB;
@@ -156,12 +159,13 @@ TEST(PolicyExec, SpecificAllowBeatsBroadBlock) {
 }
 
 TEST(PolicyExec, WithinAKindFileOrderDecides) {
-  const Policy policy = must_parse("mode: lockdown\n"
-                                   "binary_rules:\n"
-                                   "  - {id: glob-1, path_glob: \"/usr/bin/n?\", policy: block}\n"
-                                   "  - {id: glob-2, path_glob: /usr/**, policy: allow}\n"
-                                   "  - {id: pkg-1, package: netcat-openbsd, policy: allow}\n"
-                                   "  - {id: pkg-2, package: netcat-openbsd, policy: block}\n");
+  const Policy policy = must_parse(
+      "mode: lockdown\n"
+      "binary_rules:\n"
+      "  - {id: glob-1, path_glob: \"/usr/bin/n?\", policy: block}\n"
+      "  - {id: glob-2, path_glob: /usr/**, policy: allow}\n"
+      "  - {id: pkg-1, package: netcat-openbsd, policy: allow}\n"
+      "  - {id: pkg-2, package: netcat-openbsd, policy: block}\n");
   EXPECT_EQ(evaluate_exec(policy, netcat()).rule_id, "glob-1");
   EXPECT_EQ(evaluate_exec(policy, make_process("/usr/sbin/x")).rule_id, "glob-2");
   Process elsewhere = netcat();
@@ -170,25 +174,27 @@ TEST(PolicyExec, WithinAKindFileOrderDecides) {
 }
 
 TEST(PolicyExec, LongestPrefixWinsAndEqualPrefixesKeepFileOrder) {
-  const Policy policy = must_parse("mode: lockdown\n"
-                                   "binary_rules:\n"
-                                   "  - {id: usr, path_prefix: /usr/, policy: allow}\n"
-                                   "  - {id: usr-local-bin-1, path_prefix: /usr/local/bin/, policy: block}\n"
-                                   "  - {id: usr-local, path_prefix: /usr/local/, policy: allow}\n"
-                                   "  - {id: usr-local-bin-2, path_prefix: /usr/local/bin/, policy: allow}\n");
+  const Policy policy = must_parse(
+      "mode: lockdown\n"
+      "binary_rules:\n"
+      "  - {id: usr, path_prefix: /usr/, policy: allow}\n"
+      "  - {id: usr-local-bin-1, path_prefix: /usr/local/bin/, policy: block}\n"
+      "  - {id: usr-local, path_prefix: /usr/local/, policy: allow}\n"
+      "  - {id: usr-local-bin-2, path_prefix: /usr/local/bin/, policy: allow}\n");
   EXPECT_EQ(evaluate_exec(policy, make_process("/usr/local/bin/x")).rule_id, "usr-local-bin-1");
   EXPECT_EQ(evaluate_exec(policy, make_process("/usr/local/lib/x")).rule_id, "usr-local");
   EXPECT_EQ(evaluate_exec(policy, make_process("/usr/bin/x")).rule_id, "usr");
 }
 
 TEST(PolicyExec, UnknownHashOrPackageMatchesNoSuchRule) {
-  const Policy policy = must_parse("mode: lockdown\n"
-                                   "binary_rules:\n"
-                                   "  - {id: h, sha256: " +
-                                   kHashA +
-                                   ", policy: allow}\n"
-                                   "  - {id: p, package: netcat-openbsd, policy: allow}\n"
-                                   "  - {id: plat, platform_binary: true, policy: allow}\n");
+  const Policy policy = must_parse(
+      "mode: lockdown\n"
+      "binary_rules:\n"
+      "  - {id: h, sha256: " +
+      kHashA +
+      ", policy: allow}\n"
+      "  - {id: p, package: netcat-openbsd, policy: allow}\n"
+      "  - {id: plat, platform_binary: true, policy: allow}\n");
   Process unknown = make_process("/usr/bin/nc");  // sha256, package unset; not platform
   EXPECT_FALSE(evaluate_exec(policy, unknown).allowed());
   EXPECT_EQ(evaluate_exec(policy, unknown).rule_id, "");
@@ -196,8 +202,10 @@ TEST(PolicyExec, UnknownHashOrPackageMatchesNoSuchRule) {
 
 TEST(PolicyExec, UppercaseHashInTheFileMatchesTheLowercaseProcessHash) {
   std::string upper = kHashA;
-  std::transform(upper.begin(), upper.end(), upper.begin(), [](char c) { return c >= 'a' ? static_cast<char>(c - 32) : c; });
-  const Policy policy = must_parse("mode: lockdown\nbinary_rules: [{id: h, sha256: " + upper + ", policy: allow}]\n");
+  std::transform(upper.begin(), upper.end(), upper.begin(),
+                 [](char c) { return c >= 'a' ? static_cast<char>(c - 32) : c; });
+  const Policy policy =
+      must_parse("mode: lockdown\nbinary_rules: [{id: h, sha256: " + upper + ", policy: allow}]\n");
   EXPECT_EQ(evaluate_exec(policy, netcat()).rule_id, "h");
 }
 
@@ -234,7 +242,8 @@ Process vim() {
   return p;
 }
 
-std::string one_rule(const std::string& shape, const std::string& access = "read", const std::string& extra = "") {
+std::string one_rule(const std::string& shape, const std::string& access = "read",
+                     const std::string& extra = "") {
   return "mode: lockdown\n"
          "file_access_rules:\n"
          "  - id: r\n"
@@ -261,18 +270,21 @@ TEST(PolicyOpen, PathsWithAllowedProcesses) {
   EXPECT_TRUE(by_cat.allowed());
   EXPECT_EQ(by_cat.rule_id, "r");
   EXPECT_FALSE(by_cat.cacheable);
-  EXPECT_EQ(by_cat.reason,
-            "file access rule 'r' (paths_with_allowed_processes) allows read of /srv/secret/key by /usr/bin/cat");
+  EXPECT_EQ(
+      by_cat.reason,
+      "file access rule 'r' (paths_with_allowed_processes) allows read of /srv/secret/key by /usr/bin/cat");
 
   const Verdict by_vim = evaluate_open(policy, vim(), "/srv/data/x/y", Access::Read);
   EXPECT_EQ(by_vim.decision, Verdict::Decision::Deny);
   EXPECT_EQ(by_vim.rule_id, "r");
   EXPECT_FALSE(by_vim.cacheable);
   EXPECT_FALSE(by_vim.silent);
-  EXPECT_EQ(by_vim.reason,
-            "file access rule 'r' (paths_with_allowed_processes) denies read of /srv/data/x/y by /usr/bin/vim");
+  EXPECT_EQ(
+      by_vim.reason,
+      "file access rule 'r' (paths_with_allowed_processes) denies read of /srv/data/x/y by /usr/bin/vim");
 
-  const Verdict unlisted = evaluate_open(policy, vim(), "/srv/secret/sub/key", Access::Read);  // '*' stops at '/'
+  const Verdict unlisted =
+      evaluate_open(policy, vim(), "/srv/secret/sub/key", Access::Read);  // '*' stops at '/'
   EXPECT_TRUE(unlisted.allowed());
   EXPECT_TRUE(unlisted.cacheable);
   EXPECT_EQ(unlisted.rule_id, "");
@@ -345,15 +357,17 @@ TEST(PolicyOpen, AccessMustOverlap) {
 }
 
 TEST(PolicyOpen, AuditOnlyAllowsWithWouldDeny) {
-  const Policy policy = must_parse(one_rule("paths_with_allowed_processes", "read", "    audit_only: true\n"));
+  const Policy policy =
+      must_parse(one_rule("paths_with_allowed_processes", "read", "    audit_only: true\n"));
   const Verdict v = evaluate_open(policy, vim(), "/srv/secret/key", Access::Read);
   EXPECT_TRUE(v.allowed());
   EXPECT_TRUE(v.would_deny);
   EXPECT_EQ(v.rule_id, "r");
   EXPECT_FALSE(v.cacheable);
-  EXPECT_EQ(v.reason,
-            "audit only: file access rule 'r' (paths_with_allowed_processes) would deny read of /srv/secret/key by "
-            "/usr/bin/vim");
+  EXPECT_EQ(
+      v.reason,
+      "audit only: file access rule 'r' (paths_with_allowed_processes) would deny read of /srv/secret/key by "
+      "/usr/bin/vim");
   const Verdict by_cat = evaluate_open(policy, cat_as(0), "/srv/secret/key", Access::Read);
   EXPECT_TRUE(by_cat.allowed());
   EXPECT_FALSE(by_cat.would_deny);
@@ -371,12 +385,13 @@ TEST(PolicyOpen, MonitorModeTurnsDenyIntoWouldDeny) {
 }
 
 TEST(PolicyOpen, AnyDenyWins) {
-  const Policy policy = must_parse("mode: lockdown\n"
-                                   "file_access_rules:\n"
-                                   "  - {id: cat-may, shape: paths_with_allowed_processes, paths: [/srv/k],\n"
-                                   "     processes: [{path: /usr/bin/cat}], access: read}\n"
-                                   "  - {id: not-root, shape: paths_with_denied_processes, paths: [/srv/k],\n"
-                                   "     processes: [{uid: 0}], access: read}\n");
+  const Policy policy = must_parse(
+      "mode: lockdown\n"
+      "file_access_rules:\n"
+      "  - {id: cat-may, shape: paths_with_allowed_processes, paths: [/srv/k],\n"
+      "     processes: [{path: /usr/bin/cat}], access: read}\n"
+      "  - {id: not-root, shape: paths_with_denied_processes, paths: [/srv/k],\n"
+      "     processes: [{uid: 0}], access: read}\n");
   EXPECT_EQ(evaluate_open(policy, cat_as(1000), "/srv/k", Access::Read).rule_id, "cat-may");
   EXPECT_TRUE(evaluate_open(policy, cat_as(1000), "/srv/k", Access::Read).allowed());
   const Verdict as_root = evaluate_open(policy, cat_as(0), "/srv/k", Access::Read);
@@ -385,14 +400,15 @@ TEST(PolicyOpen, AnyDenyWins) {
 }
 
 TEST(PolicyOpen, EnforcedDenyBeatsAnEarlierAuditOnlyDeny) {
-  const Policy policy = must_parse("mode: lockdown\n"
-                                   "file_access_rules:\n"
-                                   "  - {id: audit, shape: paths_with_denied_processes, paths: [/srv/k],\n"
-                                   "     processes: [{path: /usr/bin/vim}], access: read, audit_only: true}\n"
-                                   "  - {id: enforce-1, shape: paths_with_denied_processes, paths: [/srv/k],\n"
-                                   "     processes: [{path: /usr/bin/vim}], access: read}\n"
-                                   "  - {id: enforce-2, shape: paths_with_denied_processes, paths: [/srv/k],\n"
-                                   "     processes: [{path: /usr/bin/vim}], access: read}\n");
+  const Policy policy = must_parse(
+      "mode: lockdown\n"
+      "file_access_rules:\n"
+      "  - {id: audit, shape: paths_with_denied_processes, paths: [/srv/k],\n"
+      "     processes: [{path: /usr/bin/vim}], access: read, audit_only: true}\n"
+      "  - {id: enforce-1, shape: paths_with_denied_processes, paths: [/srv/k],\n"
+      "     processes: [{path: /usr/bin/vim}], access: read}\n"
+      "  - {id: enforce-2, shape: paths_with_denied_processes, paths: [/srv/k],\n"
+      "     processes: [{path: /usr/bin/vim}], access: read}\n");
   const Verdict v = evaluate_open(policy, vim(), "/srv/k", Access::Read);
   EXPECT_FALSE(v.allowed());
   EXPECT_FALSE(v.would_deny);
@@ -401,12 +417,15 @@ TEST(PolicyOpen, EnforcedDenyBeatsAnEarlierAuditOnlyDeny) {
 
 TEST(PolicyOpen, ProcessMatchers) {
   auto denied_for = [](const std::string& matcher) {
-    return must_parse("mode: lockdown\nfile_access_rules:\n"
-                      "  - {id: r, shape: paths_with_denied_processes, paths: [/k], processes: [" +
-                      matcher + "], access: read}\n");
+    return must_parse(
+        "mode: lockdown\nfile_access_rules:\n"
+        "  - {id: r, shape: paths_with_denied_processes, paths: [/k], processes: [" +
+        matcher + "], access: read}\n");
   };
   const Process cat = cat_as(0);  // euid 0, ruid 4242
-  auto denies = [&](const Policy& p, const Process& proc) { return !evaluate_open(p, proc, "/k", Access::Read).allowed(); };
+  auto denies = [&](const Policy& p, const Process& proc) {
+    return !evaluate_open(p, proc, "/k", Access::Read).allowed();
+  };
   EXPECT_TRUE(denies(denied_for("{uid: 0}"), cat));
   EXPECT_FALSE(denies(denied_for("{uid: 4242}"), cat));  // the euid counts, not the ruid
   EXPECT_TRUE(denies(denied_for("{sha256: " + kHashB + "}"), cat));
@@ -421,13 +440,15 @@ TEST(PolicyOpen, ProcessMatchers) {
 }
 
 TEST(PolicyOpen, DoubleStarPathsInRules) {
-  const Policy policy = must_parse("mode: lockdown\nfile_access_rules:\n"
-                                   "  - {id: keys, shape: paths_with_allowed_processes, paths: [\"**/.ssh/id_*\"],\n"
-                                   "     processes: [{path: /usr/bin/ssh}], access: read}\n");
+  const Policy policy = must_parse(
+      "mode: lockdown\nfile_access_rules:\n"
+      "  - {id: keys, shape: paths_with_allowed_processes, paths: [\"**/.ssh/id_*\"],\n"
+      "     processes: [{path: /usr/bin/ssh}], access: read}\n");
   EXPECT_FALSE(evaluate_open(policy, vim(), "/home/ann/.ssh/id_ed25519", Access::Read).allowed());
   EXPECT_FALSE(evaluate_open(policy, vim(), "/root/.ssh/id_rsa", Access::Read).allowed());
   EXPECT_TRUE(evaluate_open(policy, vim(), "/home/ann/.ssh/known_hosts", Access::Read).allowed());
-  EXPECT_TRUE(evaluate_open(policy, make_process("/usr/bin/ssh"), "/root/.ssh/id_rsa", Access::Read).allowed());
+  EXPECT_TRUE(
+      evaluate_open(policy, make_process("/usr/bin/ssh"), "/root/.ssh/id_rsa", Access::Read).allowed());
 }
 
 TEST(PolicyOpen, RulesBuiltInCode) {

@@ -60,7 +60,8 @@ TEST(PolicyPathMatcher, LiteralAndPrefixMustBeAbsolute) {
   EXPECT_FALSE(PathMatcher::prefix("srv/"));
   EXPECT_FALSE(PathMatcher::literal(""));
   EXPECT_EQ(PathMatcher::literal("x").status().message(), "literal 'x' must be an absolute path");
-  EXPECT_EQ(PathMatcher::prefix(std::string("/a\0b", 4)).status().message(), "path pattern contains a NUL byte");
+  EXPECT_EQ(PathMatcher::prefix(std::string("/a\0b", 4)).status().message(),
+            "path pattern contains a NUL byte");
 }
 
 TEST(PolicyGlob, StarDoesNotCrossSlash) {

@@ -41,10 +41,8 @@ std::string error_of(const std::string& yaml) {
 std::string file_rule_with(const std::string& field, const std::string& value) {
   std::string yaml = "mode: lockdown\nfile_access_rules:\n";
   const std::pair<std::string, std::string> fields[] = {
-      {"id", "r"},
-      {"shape", "paths_with_allowed_processes"},
-      {"paths", "[/srv/a]"},
-      {"processes", "[{path: /usr/bin/cat}]"},
+      {"id", "r"},           {"shape", "paths_with_allowed_processes"},
+      {"paths", "[/srv/a]"}, {"processes", "[{path: /usr/bin/cat}]"},
       {"access", "read"},
   };
   bool first = true;
@@ -130,17 +128,18 @@ TEST(PolicyYaml, PlainPathStringsAreGlobsOnlyWithGlobCharacters) {
       "mode: lockdown\nfile_access_rules:\n"
       "  - id: r\n"
       "    shape: paths_with_denied_processes\n"
-      "    paths: [/etc/shadow, \"/a/*\", \"/b/?\", \"/c/[xy]\", {literal: \"/d/*\"}, {prefix: /e/}, {glob: /f/g}]\n"
+      "    paths: [/etc/shadow, \"/a/*\", \"/b/?\", \"/c/[xy]\", {literal: \"/d/*\"}, {prefix: /e/}, {glob: "
+      "/f/g}]\n"
       "    processes: [{uid: 4294967294}, {sha256: " +
-      std::string(64, 'A') + "}, {path_prefix: /tmp/}, {path_glob: \"/tmp/**\"}]\n"
+      std::string(64, 'A') +
+      "}, {path_prefix: /tmp/}, {path_glob: \"/tmp/**\"}]\n"
       "    access: read_write\n"
       "    audit_only: true\n");
   const auto& paths = policy.file_rules.at(0).paths;
   ASSERT_EQ(paths.size(), 7u);
-  const PathMatcher::Kind expected[] = {PathMatcher::Kind::Literal, PathMatcher::Kind::Glob,
-                                        PathMatcher::Kind::Glob,    PathMatcher::Kind::Glob,
-                                        PathMatcher::Kind::Literal, PathMatcher::Kind::Prefix,
-                                        PathMatcher::Kind::Glob};
+  const PathMatcher::Kind expected[] = {
+      PathMatcher::Kind::Literal, PathMatcher::Kind::Glob,   PathMatcher::Kind::Glob, PathMatcher::Kind::Glob,
+      PathMatcher::Kind::Literal, PathMatcher::Kind::Prefix, PathMatcher::Kind::Glob};
   for (size_t i = 0; i < paths.size(); ++i) EXPECT_EQ(paths[i].kind(), expected[i]) << i;
   EXPECT_TRUE(paths[4].matches("/d/*"));
   const auto& processes = policy.file_rules[0].processes;
@@ -185,8 +184,7 @@ TEST(PolicyYamlErrors, EmptyFileIsRejected) {
 TEST(PolicyYamlErrors, SyntaxError) {
   EXPECT_EQ(error_of("mode: monitor\nbinary_rules:\n  - id: a\n    policy: [block\n"),
             "p.yaml:5: YAML syntax error: end of sequence flow not found");
-  EXPECT_EQ(error_of("mode: monitor\nbinary_rules: ]\n"),
-            "p.yaml:2: YAML syntax error: illegal flow end");
+  EXPECT_EQ(error_of("mode: monitor\nbinary_rules: ]\n"), "p.yaml:2: YAML syntax error: illegal flow end");
   EXPECT_EQ(error_of("mode: monitor\n  id: x\n"), "p.yaml:2: YAML syntax error: illegal map value");
 }
 
@@ -208,17 +206,20 @@ TEST(PolicyYamlErrors, UnknownFields) {
             "p.yaml:5: unknown field 'polcy' in a binary rule (expected one of: id, policy, sha256, path, "
             "path_prefix, path_glob, package, platform_binary)");
   EXPECT_EQ(error_of(file_rule_with("access", "read\n    comment: hi")),
-            "p.yaml:8: unknown field 'comment' in a file access rule (expected one of: id, shape, paths, processes, "
+            "p.yaml:8: unknown field 'comment' in a file access rule (expected one of: id, shape, paths, "
+            "processes, "
             "access, audit_only)");
-  EXPECT_EQ(error_of(file_rule_with("processes", "[{path: /usr/bin/cat}, {pid: 1}]")),
-            "p.yaml:6: unknown field 'pid' in a process (expected one of: path, path_prefix, path_glob, sha256, "
-            "package, uid)");
+  EXPECT_EQ(
+      error_of(file_rule_with("processes", "[{path: /usr/bin/cat}, {pid: 1}]")),
+      "p.yaml:6: unknown field 'pid' in a process (expected one of: path, path_prefix, path_glob, sha256, "
+      "package, uid)");
   EXPECT_EQ(error_of(file_rule_with("paths", "\n      - {regex: /x}")),
             "p.yaml:6: unknown field 'regex' in a path (expected one of: literal, prefix, glob)");
 }
 
 TEST(PolicyYamlErrors, DuplicateFields) {
-  EXPECT_EQ(error_of("mode: monitor\nmode: lockdown\n"), "p.yaml:2: duplicate field 'mode' (first on line 1)");
+  EXPECT_EQ(error_of("mode: monitor\nmode: lockdown\n"),
+            "p.yaml:2: duplicate field 'mode' (first on line 1)");
   EXPECT_EQ(error_of("mode: monitor\nbinary_rules:\n  - id: a\n    package: vim\n    policy: allow\n"
                      "    policy: block\n"),
             "p.yaml:6: duplicate field 'policy' (first on line 5)");
@@ -238,7 +239,8 @@ TEST(PolicyYamlErrors, MissingRequiredFields) {
               "p.yaml:3: missing required field '" + field + "' in a file access rule");
   }
   EXPECT_EQ(error_of(file_rule_with("processes", "[{}]")),
-            "p.yaml:6: missing required field in a process: one of path, path_prefix, path_glob, sha256, package, uid");
+            "p.yaml:6: missing required field in a process: one of path, path_prefix, path_glob, sha256, "
+            "package, uid");
   EXPECT_EQ(error_of(file_rule_with("paths", "[{}]")),
             "p.yaml:5: missing required field in a path: one of literal, prefix, glob");
 }
@@ -246,7 +248,8 @@ TEST(PolicyYamlErrors, MissingRequiredFields) {
 TEST(PolicyYamlErrors, WrongTypes) {
   EXPECT_EQ(error_of("mode: [monitor]\n"), "p.yaml:1: wrong type: 'mode' must be a string, got a sequence");
   // An empty value is reported on its key's line, not where yaml-cpp marks it.
-  EXPECT_EQ(error_of("mode:\n\n\nbinary_rules: []\n"), "p.yaml:1: wrong type: 'mode' must be a string, got null");
+  EXPECT_EQ(error_of("mode:\n\n\nbinary_rules: []\n"),
+            "p.yaml:1: wrong type: 'mode' must be a string, got null");
   EXPECT_EQ(error_of("mode: monitor\nbinary_rules: {id: a}\n"),
             "p.yaml:2: wrong type: 'binary_rules' must be a sequence, got a mapping");
   EXPECT_EQ(error_of("mode: monitor\nbinary_rules:\n  - block-everything\n"),
@@ -257,9 +260,10 @@ TEST(PolicyYamlErrors, WrongTypes) {
             "p.yaml:3: wrong type: 'id' must be a string, got a sequence");
   EXPECT_EQ(error_of(file_rule_with("paths", "/srv/a")),
             "p.yaml:5: wrong type: 'paths' must be a sequence, got a string");
-  EXPECT_EQ(error_of(file_rule_with("paths", "[[/srv/a]]")),
-            "p.yaml:5: wrong type: a path must be a string or a mapping with one of literal, prefix, glob, got a "
-            "sequence");
+  EXPECT_EQ(
+      error_of(file_rule_with("paths", "[[/srv/a]]")),
+      "p.yaml:5: wrong type: a path must be a string or a mapping with one of literal, prefix, glob, got a "
+      "sequence");
   EXPECT_EQ(error_of(file_rule_with("processes", "[/usr/bin/cat]")),
             "p.yaml:6: a process must be a mapping, got a string");
   EXPECT_EQ(error_of(file_rule_with("access", "read\n    audit_only: yes")),
@@ -270,11 +274,13 @@ TEST(PolicyYamlErrors, WrongTypes) {
 }
 
 TEST(PolicyYamlErrors, BadEnumValues) {
-  EXPECT_EQ(error_of("mode: enforce\n"), "p.yaml:1: bad value 'enforce' for 'mode' (expected one of: monitor, lockdown)");
+  EXPECT_EQ(error_of("mode: enforce\n"),
+            "p.yaml:1: bad value 'enforce' for 'mode' (expected one of: monitor, lockdown)");
   EXPECT_EQ(error_of("mode: monitor\nbinary_rules:\n  - id: a\n    package: vim\n    policy: deny\n"),
             "p.yaml:5: bad value 'deny' for 'policy' (expected one of: allow, block, silent_block)");
   EXPECT_EQ(error_of(file_rule_with("shape", "paths_with_processes")),
-            "p.yaml:4: bad value 'paths_with_processes' for 'shape' (expected one of: paths_with_allowed_processes, "
+            "p.yaml:4: bad value 'paths_with_processes' for 'shape' (expected one of: "
+            "paths_with_allowed_processes, "
             "paths_with_denied_processes, processes_with_allowed_paths, processes_with_denied_paths)");
   EXPECT_EQ(error_of(file_rule_with("access", "execute")),
             "p.yaml:7: bad value 'execute' for 'access' (expected one of: read, write, read_write)");
@@ -286,56 +292,66 @@ TEST(PolicyYamlErrors, BadSha256) {
   const std::string not_hex = std::string(63, 'a') + "z";
   EXPECT_EQ(error_of(file_rule_with("processes", "[{uid: 0},\n      {sha256: " + not_hex + "}]")),
             "p.yaml:7: bad sha256 '" + not_hex + "': expected 64 hexadecimal digits");
-  EXPECT_EQ(error_of("mode: monitor\nbinary_rules:\n  - id: a\n    sha256: " + kHash + "0\n    policy: block\n"),
-            "p.yaml:4: bad sha256 '" + kHash + "0': expected 64 hexadecimal digits");
+  EXPECT_EQ(
+      error_of("mode: monitor\nbinary_rules:\n  - id: a\n    sha256: " + kHash + "0\n    policy: block\n"),
+      "p.yaml:4: bad sha256 '" + kHash + "0': expected 64 hexadecimal digits");
 }
 
 TEST(PolicyYamlErrors, BadGlobs) {
-  EXPECT_EQ(error_of("mode: monitor\nbinary_rules:\n  - id: a\n    path_glob: /usr/bin/[ab\n    policy: block\n"),
-            "p.yaml:4: bad glob '/usr/bin/[ab': unbalanced '[' at offset 9");
+  EXPECT_EQ(
+      error_of("mode: monitor\nbinary_rules:\n  - id: a\n    path_glob: /usr/bin/[ab\n    policy: block\n"),
+      "p.yaml:4: bad glob '/usr/bin/[ab': unbalanced '[' at offset 9");
   EXPECT_EQ(error_of(file_rule_with("paths", "[/srv/ok, \"/srv/[\"]")),
             "p.yaml:5: bad glob '/srv/[': unbalanced '[' at offset 5");
   EXPECT_EQ(error_of(file_rule_with("paths", "\n      - /srv/ok\n      - {glob: \"/srv/[z-a]\"}")),
             "p.yaml:7: bad glob '/srv/[z-a]': invalid range 'z-a' in '[...]'");
   EXPECT_EQ(error_of(file_rule_with("processes", "[{path_glob: \"/usr/bin/[[:nope:]]\"}]")),
             "p.yaml:6: bad glob '/usr/bin/[[:nope:]]': unknown character class '[:nope:]'");
-  EXPECT_EQ(error_of(file_rule_with("paths", "[\"*.key\"]")), "p.yaml:5: glob '*.key' must start with '/' or '**'");
+  EXPECT_EQ(error_of(file_rule_with("paths", "[\"*.key\"]")),
+            "p.yaml:5: glob '*.key' must start with '/' or '**'");
 }
 
 TEST(PolicyYamlErrors, BadPaths) {
-  EXPECT_EQ(error_of("mode: monitor\nbinary_rules:\n  - id: a\n    path: \"/usr/bin/*\"\n    policy: block\n"),
-            "p.yaml:4: 'path' is a literal but '/usr/bin/*' contains * ? or [; use path_glob");
+  EXPECT_EQ(
+      error_of("mode: monitor\nbinary_rules:\n  - id: a\n    path: \"/usr/bin/*\"\n    policy: block\n"),
+      "p.yaml:4: 'path' is a literal but '/usr/bin/*' contains * ? or [; use path_glob");
   EXPECT_EQ(error_of(file_rule_with("processes", "[{path: \"/usr/bin/c?t\"}]")),
             "p.yaml:6: 'path' is a literal but '/usr/bin/c?t' contains * ? or [; use path_glob");
   EXPECT_EQ(error_of("mode: monitor\nbinary_rules:\n  - id: a\n    path_prefix: usr/\n    policy: block\n"),
             "p.yaml:4: prefix 'usr/' must be an absolute path");
-  EXPECT_EQ(error_of(file_rule_with("paths", "[etc/shadow]")), "p.yaml:5: literal 'etc/shadow' must be an absolute path");
+  EXPECT_EQ(error_of(file_rule_with("paths", "[etc/shadow]")),
+            "p.yaml:5: literal 'etc/shadow' must be an absolute path");
   EXPECT_EQ(error_of(file_rule_with("paths", "[\"\"]")), "p.yaml:5: empty path pattern");
 }
 
 TEST(PolicyYamlErrors, BadPackageUidPlatform) {
-  EXPECT_EQ(error_of("mode: monitor\nbinary_rules:\n  - id: a\n    package: libc6:amd64\n    policy: block\n"),
-            "p.yaml:4: bad package name 'libc6:amd64' (a Debian package: lowercase letters, digits, '+', '-', '.'; "
-            "no ':arch')");
-  EXPECT_EQ(error_of(file_rule_with("processes", "[{package: Vim}]")),
-            "p.yaml:6: bad package name 'Vim' (a Debian package: lowercase letters, digits, '+', '-', '.'; no "
-            "':arch')");
+  EXPECT_EQ(
+      error_of("mode: monitor\nbinary_rules:\n  - id: a\n    package: libc6:amd64\n    policy: block\n"),
+      "p.yaml:4: bad package name 'libc6:amd64' (a Debian package: lowercase letters, digits, '+', '-', '.'; "
+      "no ':arch')");
+  EXPECT_EQ(
+      error_of(file_rule_with("processes", "[{package: Vim}]")),
+      "p.yaml:6: bad package name 'Vim' (a Debian package: lowercase letters, digits, '+', '-', '.'; no "
+      "':arch')");
   for (const std::string uid : {"-1", "root", "4294967295", "99999999999", "1.5", "''"}) {
     const std::string shown = uid == "''" ? "" : uid;
     EXPECT_EQ(error_of(file_rule_with("processes", "[{uid: " + uid + "}]")),
               "p.yaml:6: bad uid '" + shown + "': expected a number from 0 to 4294967294");
   }
-  EXPECT_EQ(error_of("mode: monitor\nbinary_rules:\n  - id: a\n    platform_binary: false\n    policy: block\n"),
-            "p.yaml:4: 'platform_binary' must be true (it selects platform binaries)");
+  EXPECT_EQ(
+      error_of("mode: monitor\nbinary_rules:\n  - id: a\n    platform_binary: false\n    policy: block\n"),
+      "p.yaml:4: 'platform_binary' must be true (it selects platform binaries)");
 }
 
 TEST(PolicyYamlErrors, ExactlyOneMatcher) {
-  EXPECT_EQ(error_of("mode: monitor\nbinary_rules:\n  - id: a\n    package: vim\n    path: /usr/bin/vim\n"
-                     "    policy: block\n"),
-            "p.yaml:5: a binary rule has both 'package' and 'path'; exactly one of sha256, path, path_prefix, "
-            "path_glob, package, platform_binary is allowed");
+  EXPECT_EQ(
+      error_of("mode: monitor\nbinary_rules:\n  - id: a\n    package: vim\n    path: /usr/bin/vim\n"
+               "    policy: block\n"),
+      "p.yaml:5: a binary rule has both 'package' and 'path'; exactly one of sha256, path, path_prefix, "
+      "path_glob, package, platform_binary is allowed");
   EXPECT_EQ(error_of(file_rule_with("processes", "[{uid: 0, package: vim}]")),
-            "p.yaml:6: a process has both 'uid' and 'package'; exactly one of path, path_prefix, path_glob, sha256, "
+            "p.yaml:6: a process has both 'uid' and 'package'; exactly one of path, path_prefix, path_glob, "
+            "sha256, "
             "package, uid is allowed");
   EXPECT_EQ(error_of(file_rule_with("paths", "[{prefix: /a/, glob: /b/*}]")),
             "p.yaml:5: a path has both 'prefix' and 'glob'; exactly one of literal, prefix, glob is allowed");
@@ -344,8 +360,10 @@ TEST(PolicyYamlErrors, ExactlyOneMatcher) {
 TEST(PolicyYamlErrors, EmptyMatcherLists) {
   EXPECT_EQ(error_of(file_rule_with("paths", "[]")), "p.yaml:5: 'paths' must not be empty");
   EXPECT_EQ(error_of(file_rule_with("processes", "[]")), "p.yaml:6: 'processes' must not be empty");
-  EXPECT_EQ(error_of(file_rule_with("processes", "")), "p.yaml:3: missing required field 'processes' in a file access rule");
-  EXPECT_EQ(error_of(file_rule_with("paths", "~")), "p.yaml:5: wrong type: 'paths' must be a sequence, got null");
+  EXPECT_EQ(error_of(file_rule_with("processes", "")),
+            "p.yaml:3: missing required field 'processes' in a file access rule");
+  EXPECT_EQ(error_of(file_rule_with("paths", "~")),
+            "p.yaml:5: wrong type: 'paths' must be a sequence, got null");
 }
 
 TEST(PolicyYamlErrors, RuleIds) {
@@ -361,14 +379,16 @@ TEST(PolicyYamlErrors, RuleIds) {
             "p.yaml:3: bad rule id 'has space' (1-128 characters of A-Z a-z 0-9 . _ : @ / -)");
   EXPECT_EQ(error_of("mode: monitor\nbinary_rules:\n  - {id: '', package: vim, policy: allow}\n"),
             "p.yaml:3: bad rule id '' (1-128 characters of A-Z a-z 0-9 . _ : @ / -)");
-  EXPECT_TRUE(parse_policy("mode: monitor\nbinary_rules:\n  - {id: team/ops:no-nc@v1.2_x, package: vim, policy: allow}\n",
-                           "p.yaml"));
+  EXPECT_TRUE(parse_policy(
+      "mode: monitor\nbinary_rules:\n  - {id: team/ops:no-nc@v1.2_x, package: vim, policy: allow}\n",
+      "p.yaml"));
 }
 
 TEST(PolicyYamlErrors, TheFirstErrorIsReportedAndNothingIsReturned) {
   // Several errors: the first in document order wins; no partial policy.
   auto policy = parse_policy(
-      "mode: lockdown\nbinary_rules:\n  - {id: ok, package: vim, policy: allow}\n  - {id: bad, package: vim}\n"
+      "mode: lockdown\nbinary_rules:\n  - {id: ok, package: vim, policy: allow}\n  - {id: bad, package: "
+      "vim}\n"
       "  - {id: worse}\n",
       "p.yaml");
   ASSERT_FALSE(policy);
@@ -407,7 +427,8 @@ TEST_F(PolicyFileTest, LoadsAndNamesTheFileInErrors) {
 TEST_F(PolicyFileTest, UnreadableFilesAreClearErrors) {
   EXPECT_EQ(load_policy_file(dir_ + "/missing.yaml").status().message(),
             dir_ + "/missing.yaml: cannot read policy file: No such file or directory");
-  EXPECT_EQ(load_policy_file(dir_).status().message(), dir_ + ": cannot read policy file: not a regular file");
+  EXPECT_EQ(load_policy_file(dir_).status().message(),
+            dir_ + ": cannot read policy file: not a regular file");
 }
 
 TEST_F(PolicyFileTest, OversizedFileIsRefused) {
@@ -416,8 +437,8 @@ TEST_F(PolicyFileTest, OversizedFileIsRefused) {
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::ftruncate(fd, static_cast<off_t>(kMaxPolicyFileBytes) + 1), 0);  // sparse: cheap
   ::close(fd);
-  EXPECT_EQ(load_policy_file(path).status().message(),
-            path + ": cannot read policy file: larger than " + std::to_string(kMaxPolicyFileBytes) + " bytes");
+  EXPECT_EQ(load_policy_file(path).status().message(), path + ": cannot read policy file: larger than " +
+                                                           std::to_string(kMaxPolicyFileBytes) + " bytes");
 }
 
 // ---------------------------------------------------------------------------
@@ -460,7 +481,8 @@ TEST(PolicyYamlHostile, MutatedExampleNeverCrashes) {
 TEST(PolicyYamlHostile, DeepNestingIsAnError) {
   EXPECT_FALSE(parse_policy(std::string(100000, '['), "d.yaml"));
   EXPECT_FALSE(parse_policy(std::string(5000, '[') + std::string(5000, ']'), "d.yaml"));
-  EXPECT_FALSE(parse_policy("mode: monitor\nbinary_rules: " + std::string(3000, '[') + std::string(3000, ']'), "d.yaml"));
+  EXPECT_FALSE(parse_policy("mode: monitor\nbinary_rules: " + std::string(3000, '[') + std::string(3000, ']'),
+                            "d.yaml"));
 }
 
 TEST(PolicyYamlHostile, CyclicAndExplodingAliasesAreErrors) {
@@ -470,7 +492,8 @@ TEST(PolicyYamlHostile, CyclicAndExplodingAliasesAreErrors) {
   std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
   for (char level = 'b'; level <= 'z'; ++level) {
     const std::string prev(1, static_cast<char>(level - 1));
-    bomb += std::string(1, level) + ": &" + level + " [*" + prev + ", *" + prev + ", *" + prev + ", *" + prev + "]\n";
+    bomb += std::string(1, level) + ": &" + level + " [*" + prev + ", *" + prev + ", *" + prev + ", *" +
+            prev + "]\n";
   }
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(parse_policy(bomb, "b.yaml").status().message().rfind("b.yaml:1: unknown field 'a'", 0), 0u);
@@ -481,8 +504,10 @@ TEST(PolicyYamlHostile, AliasesOfValidNodesAreFine) {
   const Policy policy = must_parse(
       "mode: lockdown\n"
       "file_access_rules:\n"
-      "  - {id: a, shape: paths_with_denied_processes, paths: &secret [/srv/k], processes: [{uid: 0}], access: read}\n"
-      "  - {id: b, shape: processes_with_denied_paths, paths: *secret, processes: [{uid: 1}], access: write}\n");
+      "  - {id: a, shape: paths_with_denied_processes, paths: &secret [/srv/k], processes: [{uid: 0}], "
+      "access: read}\n"
+      "  - {id: b, shape: processes_with_denied_paths, paths: *secret, processes: [{uid: 1}], access: "
+      "write}\n");
   EXPECT_EQ(policy.file_rules.at(1).paths.at(0).pattern(), "/srv/k");
 }
 
