@@ -24,7 +24,48 @@ enum class ActionType : uint8_t { Auth = 0, Notify = 1 };
   X(NotifyExec, "exec", 9, Notify, true, ExecEvent)   \
   X(NotifyFork, "fork", 11, Notify, false, ForkEvent) \
   X(NotifyExit, "exit", 15, Notify, false, ExitEvent) \
-  X(NotifyAuthResult, "auth_result", 1000, Notify, false, AuthResultEvent)
+  X(NotifyAuthResult, "auth_result", 1000, Notify, false, AuthResultEvent)       \
+  /* file (ward/activity_events.h) */                                            \
+  X(NotifyOpen, "open", 10, Notify, true, OpenEvent)                              \
+  X(NotifyClose, "close", 12, Notify, false, CloseEvent)                          \
+  X(NotifyCreate, "create", 13, Notify, false, CreateEvent)                       \
+  X(NotifyLink, "link", 19, Notify, false, LinkEvent)                             \
+  X(NotifyMmap, "mmap", 20, Notify, false, MmapEvent)                             \
+  X(NotifyMprotect, "mprotect", 21, Notify, false, MprotectEvent)                 \
+  X(NotifyRename, "rename", 25, Notify, false, RenameEvent)                       \
+  X(NotifySetExtattr, "setextattr", 27, Notify, false, SetExtattrEvent)           \
+  X(NotifySetMode, "setmode", 29, Notify, false, SetModeEvent)                    \
+  X(NotifySetOwner, "setowner", 30, Notify, false, SetOwnerEvent)                 \
+  X(NotifyUnlink, "unlink", 32, Notify, false, UnlinkEvent)                       \
+  X(NotifyWrite, "write", 33, Notify, false, WriteEvent)                          \
+  X(NotifyTruncate, "truncate", 41, Notify, false, TruncateEvent)                 \
+  X(NotifyUtimes, "utimes", 59, Notify, false, UtimesEvent)                       \
+  X(NotifyDeleteExtattr, "deleteextattr", 70, Notify, false, DeleteExtattrEvent)  \
+  /* process */                                                                  \
+  X(NotifySignal, "signal", 31, Notify, false, SignalEvent)                       \
+  X(NotifyChdir, "chdir", 51, Notify, false, ChdirEvent)                          \
+  X(NotifyChroot, "chroot", 57, Notify, false, ChrootEvent)                       \
+  X(NotifyProcCheck, "proc_check", 86, Notify, false, ProcCheckEvent)             \
+  X(NotifyTrace, "trace", 96, Notify, false, TraceEvent)                          \
+  X(NotifySetuid, "setuid", 103, Notify, false, SetuidEvent)                      \
+  X(NotifySetgid, "setgid", 104, Notify, false, SetgidEvent)                      \
+  X(NotifySeteuid, "seteuid", 105, Notify, false, SeteuidEvent)                   \
+  X(NotifySetegid, "setegid", 106, Notify, false, SetegidEvent)                   \
+  X(NotifySetreuid, "setreuid", 107, Notify, false, SetreuidEvent)                \
+  X(NotifySetregid, "setregid", 108, Notify, false, SetregidEvent)                \
+  /* kernel, mount, system */                                                    \
+  X(NotifyKextload, "kextload", 17, Notify, false, KextloadEvent)                 \
+  X(NotifyMount, "mount", 22, Notify, false, MountEvent)                          \
+  X(NotifyUnmount, "unmount", 23, Notify, false, UnmountEvent)                    \
+  X(NotifySettime, "settime", 75, Notify, false, SettimeEvent)                    \
+  X(NotifyBpf, "bpf", 1004, Notify, false, BpfEvent)                              \
+  X(NotifyMemfdCreate, "memfd_create", 1005, Notify, false, MemfdCreateEvent)     \
+  /* network */                                                                  \
+  X(NotifyUipcBind, "uipc_bind", 76, Notify, false, UipcBindEvent)                \
+  X(NotifyUipcConnect, "uipc_connect", 78, Notify, false, UipcConnectEvent)       \
+  X(NotifyConnect, "connect", 1001, Notify, true, ConnectEvent)                   \
+  X(NotifyBind, "bind", 1002, Notify, true, BindEvent)                            \
+  X(NotifyAccept, "accept", 1003, Notify, false, AcceptEvent)
 
 enum class EventType : uint32_t {
 #define WARD_X(e, name, num, action, auth, type) e = num,

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "ward/activity_events.h"
 #include "ward/fields.h"
 #include "ward/process.h"
 
@@ -82,6 +83,14 @@ struct AuthResultEvent {
   }
 };
 
-using Event = std::variant<ExecEvent, ForkEvent, ExitEvent, OpenEvent, AuthResultEvent>;
+using Event = std::variant<ExecEvent, ForkEvent, ExitEvent, OpenEvent, AuthResultEvent,
+                           // ward/activity_events.h
+                           CloseEvent, WriteEvent, CreateEvent, UnlinkEvent, RenameEvent, LinkEvent,
+                           TruncateEvent, SetModeEvent, SetOwnerEvent, UtimesEvent, SetExtattrEvent,
+                           DeleteExtattrEvent, MmapEvent, MprotectEvent, SignalEvent, TraceEvent, SetuidEvent,
+                           SetgidEvent, SeteuidEvent, SetegidEvent, SetreuidEvent, SetregidEvent, ChdirEvent,
+                           ChrootEvent, ProcCheckEvent, KextloadEvent, MountEvent, UnmountEvent, SettimeEvent,
+                           BpfEvent, MemfdCreateEvent, UipcConnectEvent, UipcBindEvent, ConnectEvent, BindEvent,
+                           AcceptEvent>;
 
 }  // namespace ward

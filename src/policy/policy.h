@@ -31,6 +31,8 @@
 // A binary rule's or process matcher's `path` is a literal and may not
 //   contain * ? [ — that is almost always a forgotten path_glob.
 // sha256 values must be 64 hex digits; they are stored in lowercase.
+// Quote globs in YAML: a leading '*' is an alias, and '?' inside [...] or
+// {...} can read as a key indicator ("/usr/bin/n?" is a syntax error there).
 // Rule ids: 1-128 characters of [A-Za-z0-9._:@/-] (they appear in events).
 //
 // Validation is all or nothing: parse_policy() returns either a complete
@@ -39,6 +41,8 @@
 // unknown or duplicated field, a wrong type, a missing required field, a bad
 // glob/path/sha256/package/uid, a duplicate rule id. A caller keeps the policy
 // in force when loading fails.
+//
+// The error is the first one in document order.
 //
 // An empty file (or one with only comments) is an ERROR, not an empty policy:
 // `mode` is required. A truncated or half-written file must never silently
@@ -79,8 +83,9 @@
 //                                 marks, so that is the real scope (Santa's
 //                                 "watched paths").
 //   processes_with_denied_paths   path matches: deny if the instigator matches
-// Any deny wins. An audit_only rule's deny, and in Monitor mode every deny,
-// becomes Allow with would_deny. Reported rule: the first enforcing deny in
+// Any deny wins. An audit_only rule's deny becomes Allow with would_deny.
+// The mode does not soften file-access rules: it is binary authorization's
+// (Santa's client mode), so DLP enforces in monitor mode too. Reported rule: the first enforcing deny in
 // file order; else the first would-deny; else the first
 // paths_with_allowed_processes rule that let the instigator through; else "".
 // Verdict::cacheable is true when no rule applied, i.e. the answer (allow,

@@ -32,37 +32,44 @@ std::string describe_match(const BinaryRule& rule) {
   return "?";
 }
 
+bool is_kind(const BinaryRule& rule, BinaryRule::Kind kind) { return rule.kind == kind; }
+
+bool is_path(const BinaryRule& rule, PathMatcher::Kind kind) {
+  return rule.kind == BinaryRule::Kind::Path && rule.path.kind() == kind;
+}
+
 // The first-match order of policy.h: the most specific identity first.
 const BinaryRule* first_matching_rule(const Policy& policy, const Process& target) {
-  auto first_of = [&](auto in_step) -> const BinaryRule* {
+  auto first_where = [&](auto in_step) -> const BinaryRule* {
     for (const BinaryRule& rule : policy.binary_rules) {
       if (in_step(rule) && rule.matches(target)) return &rule;
     }
     return nullptr;
   };
-  auto is_path = [](const BinaryRule& rule, PathMatcher::Kind kind) {
-    return rule.kind == BinaryRule::Kind::Path && rule.path.kind() == kind;
+  // Longest prefix first; on a tie (same length) the earlier rule.
+  auto longest_prefix = [&]() -> const BinaryRule* {
+    const BinaryRule* best = nullptr;
+    for (const BinaryRule& rule : policy.binary_rules) {
+      if (!is_path(rule, PathMatcher::Kind::Prefix) || !rule.matches(target)) continue;
+      if (!best || rule.path.pattern().size() > best->path.pattern().size()) best = &rule;
+    }
+    return best;
   };
 
-  if (auto* rule = first_of([](const BinaryRule& r) { return r.kind == BinaryRule::Kind::Sha256; }))
-    return rule;
-  if (auto* rule = first_of([&](const BinaryRule& r) { return is_path(r, PathMatcher::Kind::Literal); })) {
-    return rule;
-  }
-  // Longest prefix first; on a tie (same length) the earlier rule.
-  const BinaryRule* longest_prefix = nullptr;
-  for (const BinaryRule& rule : policy.binary_rules) {
-    if (!is_path(rule, PathMatcher::Kind::Prefix) || !rule.matches(target)) continue;
-    if (!longest_prefix || rule.path.pattern().size() > longest_prefix->path.pattern().size()) {
-      longest_prefix = &rule;
-    }
-  }
-  if (longest_prefix) return longest_prefix;
-  if (auto* rule = first_of([&](const BinaryRule& r) { return is_path(r, PathMatcher::Kind::Glob); }))
-    return rule;
-  if (auto* rule = first_of([](const BinaryRule& r) { return r.kind == BinaryRule::Kind::Package; }))
-    return rule;
-  return first_of([](const BinaryRule& r) { return r.kind == BinaryRule::Kind::PlatformBinary; });
+  auto first_of_kind = [&](BinaryRule::Kind kind) {
+    return first_where([kind](const BinaryRule& r) { return is_kind(r, kind); });
+  };
+  auto first_of_path = [&](PathMatcher::Kind kind) {
+    return first_where([kind](const BinaryRule& r) { return is_path(r, kind); });
+  };
+
+  const BinaryRule* rule = first_of_kind(BinaryRule::Kind::Sha256);
+  if (!rule) rule = first_of_path(PathMatcher::Kind::Literal);
+  if (!rule) rule = longest_prefix();
+  if (!rule) rule = first_of_path(PathMatcher::Kind::Glob);
+  if (!rule) rule = first_of_kind(BinaryRule::Kind::Package);
+  if (!rule) rule = first_of_kind(BinaryRule::Kind::PlatformBinary);
+  return rule;
 }
 
 }  // namespace
@@ -255,7 +262,9 @@ Verdict evaluate_open(const Policy& policy, const Process& instigator, std::stri
     }
     any_rule_applied = any_rule_applied || applies;
     if (!denies) continue;
-    if (rule.audit_only || policy.mode == Mode::Monitor) {
+    // The mode is binary authorization's (Santa's client mode); a file-access
+    // rule enforces unless it is audit-only, so DLP works without lockdown.
+    if (rule.audit_only) {
       if (!would_deny) would_deny = &rule;
     } else if (!enforced_deny) {
       enforced_deny = &rule;
@@ -276,7 +285,7 @@ Verdict evaluate_open(const Policy& policy, const Process& instigator, std::stri
   } else if (would_deny) {
     verdict.would_deny = true;
     verdict.rule_id = would_deny->id;
-    const char* why = would_deny->audit_only ? "audit only: " : "monitor: ";
+    const char* why = "audit only: ";
     verdict.reason = why + describe(*would_deny) + " would deny " + access_text;
   } else if (allowed_by) {
     verdict.rule_id = allowed_by->id;

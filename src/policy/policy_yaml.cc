@@ -7,9 +7,9 @@
 //
 // YAML::LoadAll is not used: in yaml-cpp 0.7 a stray ',' makes it loop forever,
 // allocating an empty document per turn until the OOM killer comes
-// (jbeder/yaml-cpp#1040, fixed upstream in PR #1319). count_documents() walks
-// the documents itself and stops when the parser makes no progress; only then
-// is the single document built, with YAML::Load.
+// (jbeder/yaml-cpp#1040, fixed upstream in PR #1319). check_single_document()
+// walks the documents itself and stops when the parser makes no progress; only
+// then is the single document built, with YAML::Load.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -195,8 +195,9 @@ class PolicyParser {
     if (!map.IsMap()) return error(line, std::string(what) + " must be a mapping, got " + type_name(map));
     for (auto it = map.begin(); it != map.end(); ++it) {
       Field field{"", it->first, it->second};
-      if (!field.key.IsScalar())
+      if (!field.key.IsScalar()) {
         return error(line_of(field.key, line), "a field name must be a plain string");
+      }
       field.name = field.key.Scalar();
       bool known = false;
       for (std::string_view name : allowed) known = known || name == field.name;
@@ -277,8 +278,9 @@ class PolicyParser {
     std::string text;
     if (Status status = get_string(field, text); !status) return status;
     out = normalize_sha256(text);
-    if (out.empty())
+    if (out.empty()) {
       return error(value_line(field), "bad sha256 '" + text + "': expected 64 hexadecimal digits");
+    }
     return Status::ok();
   }
 
@@ -356,8 +358,9 @@ class PolicyParser {
       }
       chosen = &field;
     }
-    if (!chosen)
+    if (!chosen) {
       return error(line, "missing required field in " + std::string(what) + ": one of " + join(names));
+    }
     return Status::ok();
   }
 

@@ -75,6 +75,7 @@ struct RawLost {
   std::string source;
   RawKind kind = RawKind::Unknown;
   uint64_t count = 0;
+  std::optional<EventType> type;  // for the activity sensors' types (kind is Unknown)
 };
 
 // A NOTIFY event a sensor decoded completely (file, network, signal…): only
@@ -87,6 +88,10 @@ struct RawNotify {
   RawProc proc;  // the instigator as the kernel saw it
   Event payload;
   std::vector<std::string> targets;
+  // signal / trace / proc_check: the target process as the kernel saw it; the
+  // hub puts its tree entry into the payload's `target` and adds its
+  // executable to `targets`.
+  std::optional<RawProc> target_process;
 };
 
 using RawEvent = std::variant<RawExec, RawFork, RawExit, RawLost, RawNotify>;

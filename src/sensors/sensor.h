@@ -21,6 +21,7 @@ struct SensorCounters {
   uint64_t received = 0;   // records decoded
   uint64_t lost = 0;       // records the kernel could not deliver
   uint64_t malformed = 0;  // records that failed to decode
+  uint64_t muted = 0;      // events the kernel filtered because every subscribed client mutes them
 };
 
 struct SensorConfig {

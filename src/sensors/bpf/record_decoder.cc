@@ -108,6 +108,9 @@ std::optional<RawEvent> decode_exec(std::span<const uint8_t> rec) {
 
 uint64_t kernel_dev_to_user(uint32_t kdev) { return makedev(kdev >> 20, kdev & 0xfffff); }
 
+RawProc decode_wire_proc(const ward_proc& proc) { return decode_proc(proc); }
+FileStat decode_wire_file(const ward_file& file) { return decode_file(file); }
+
 std::string join_leaf_first_path(std::span<const char> block) {
   std::vector<std::string_view> parts;
   std::size_t start = 0;

@@ -27,4 +27,9 @@ std::vector<std::string> split_nul_block(std::span<const char> block, bool* last
 // Kernel-internal dev_t (MAJOR << 20 | MINOR) to the stat(2) encoding.
 uint64_t kernel_dev_to_user(uint32_t kdev);
 
+// The wire's process and file identity, decoded (shared with the activity
+// decoder).
+RawProc decode_wire_proc(const ward_proc& proc);
+FileStat decode_wire_file(const ward_file& file);
+
 }  // namespace ward::sensors::bpf

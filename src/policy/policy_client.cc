@@ -1,0 +1,74 @@
+#include "policy/policy_client.h"
+
+namespace ward::policy {
+namespace {
+
+Access access_of(int32_t fflag) {
+  bool r = (fflag & kFflagRead) != 0, w = (fflag & kFflagWrite) != 0;
+  if (r && w) return Access::ReadWrite;
+  return w ? Access::Write : Access::Read;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PolicyClient>> PolicyClient::create(Policy policy, ClientOptions options) {
+  std::unique_ptr<PolicyClient> self(new PolicyClient());
+  PolicyClient* raw = self.get();
+  self->policy_ = std::make_shared<const Policy>(std::move(policy));
+  auto client = Client::create([raw](const Message& m) { raw->decide(m); }, options);
+  if (!client) return client.status();
+  self->client_ = std::move(client.value());
+  if (Status s = self->subscribe_for(*self->policy_); !s) return s;
+  return self;
+}
+
+Status PolicyClient::subscribe_for(const Policy& p) {
+  // Exec is asked about only when a rule or lockdown can say no; open only
+  // when a file rule exists: each subscription costs a round trip per event.
+  bool exec = p.mode == Mode::Lockdown || !p.binary_rules.empty();
+  bool open = !p.file_rules.empty();
+  if (Status s = client_->unsubscribe({EventType::AuthExec, EventType::AuthOpen}); !s) return s;
+  std::vector<EventType> types;
+  if (exec) types.push_back(EventType::AuthExec);
+  if (open) types.push_back(EventType::AuthOpen);
+  if (types.empty()) return Status::ok();
+  return client_->subscribe(types);
+}
+
+std::shared_ptr<const Policy> PolicyClient::policy() const {
+  std::lock_guard lock(mu_);
+  return policy_;
+}
+
+Status PolicyClient::set_policy(Policy policy) {
+  auto next = std::make_shared<const Policy>(std::move(policy));
+  {
+    std::lock_guard lock(mu_);
+    policy_ = next;
+  }
+  client_->clear_cache();  // allows cached under the old rules may not hold
+  return subscribe_for(*next);
+}
+
+Status PolicyClient::reload(const std::string& path) {
+  auto parsed = load_policy_file(path);
+  if (!parsed) return parsed.status();
+  return set_policy(std::move(parsed.value()));
+}
+
+void PolicyClient::decide(const Message& m) {
+  auto p = policy();
+  Verdict v;
+  if (const auto* exec = m.as<ExecEvent>()) {
+    v = evaluate_exec(*p, *exec->target);
+  } else if (const auto* open = m.as<OpenEvent>()) {
+    v = evaluate_open(*p, *m.process, open->file.path, access_of(open->fflag));
+  } else {
+    return;
+  }
+  bool allow = v.decision == Verdict::Decision::Allow;
+  client_->respond(m, allow ? AuthResult::Allow : AuthResult::Deny, allow && v.cacheable,
+                   ResponseNote{v.rule_id, v.would_deny});
+}
+
+}  // namespace ward::policy

@@ -1,0 +1,37 @@
+// The policy engine as a Ward client: answers AUTH_EXEC and AUTH_OPEN from
+// the policy in force. A new policy replaces the old one only once it has
+// parsed and validated; until then the old one keeps deciding.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "policy/policy.h"
+#include "ward/client.h"
+
+namespace ward::policy {
+
+class PolicyClient {
+ public:
+  static Result<std::unique_ptr<PolicyClient>> create(Policy policy, ClientOptions options = {});
+
+  // Validates `path` and, if good, makes it the policy in force (and forgets
+  // cached decisions, which the old policy made). On error the old policy
+  // stays and the error names the file and line.
+  Status reload(const std::string& path);
+  Status set_policy(Policy policy);
+  std::shared_ptr<const Policy> policy() const;
+  Client& client() { return *client_; }
+
+ private:
+  PolicyClient() = default;
+  void decide(const Message& m);
+  Status subscribe_for(const Policy& p);
+
+  mutable std::mutex mu_;
+  std::shared_ptr<const Policy> policy_;
+  std::unique_ptr<Client> client_;
+};
+
+}  // namespace ward::policy
