@@ -150,7 +150,7 @@ class BpfProcessSensor final : public Sensor {
         uint64_t delta = dropped - last_dropped_[type];
         last_dropped_[type] = dropped;
         counters_.lost += delta;
-        sink_(RawLost{"kernel:bpf:process", kind_of(type), delta});
+        sink_(RawLost{"kernel:bpf:process", kind_of(type), delta, std::nullopt});
       }
     }
   }

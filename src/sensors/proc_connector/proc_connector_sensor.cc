@@ -144,7 +144,7 @@ std::string errno_text(int error) {
   return ::strerror_r(error, buffer, sizeof(buffer));
 }
 
-RawLost make_lost(uint64_t count) { return RawLost{"proc_connector", RawKind::Unknown, count}; }
+RawLost make_lost(uint64_t count) { return RawLost{"proc_connector", RawKind::Unknown, count, std::nullopt}; }
 
 class ProcConnectorSensor final : public Sensor {
  public:
