@@ -43,8 +43,8 @@ struct {
   __type(value, struct ward_written);
 } written SEC(".maps");
 
-static __always_inline int is_regular(struct file *file) {
-  umode_t mode = BPF_CORE_READ(file, f_inode, i_mode);
+static __always_inline int is_regular(struct file* file) {
+  umode_t mode = file->f_inode->i_mode;
   return (mode & WARD_S_IFMT) == WARD_S_IFREG;
 }
 
@@ -100,7 +100,7 @@ static __always_inline __u32 type_of_path_syscall(long nr) {
 
 /* The user strings of a path syscall: [0] the (first) file, [1] the second
  * file or a literal (symlink target, xattr name). */
-static __always_inline void strings_of(long nr, struct pt_regs *regs, const char **s0, const char **s1) {
+static __always_inline void strings_of(long nr, struct pt_regs* regs, const char** s0, const char** s1) {
   unsigned long a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
   unsigned long a1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
   unsigned long a3 = PT_REGS_PARM4_CORE_SYSCALL(regs);
@@ -117,7 +117,7 @@ static __always_inline void strings_of(long nr, struct pt_regs *regs, const char
     case NR_lchown:
     case NR_utime:
     case NR_utimes:
-      *s0 = (const char *)a0;
+      *s0 = (const char*)a0;
       break;
     case NR_unlinkat:
     case NR_mkdirat:
@@ -127,7 +127,7 @@ static __always_inline void strings_of(long nr, struct pt_regs *regs, const char
     case NR_fchownat:
     case NR_futimesat:
     case NR_utimensat:
-      *s0 = (const char *)a1;
+      *s0 = (const char*)a1;
       break;
     case NR_rename:
     case NR_link:
@@ -135,28 +135,28 @@ static __always_inline void strings_of(long nr, struct pt_regs *regs, const char
     case NR_lsetxattr:
     case NR_removexattr:
     case NR_lremovexattr:
-      *s0 = (const char *)a0;
-      *s1 = (const char *)a1;
+      *s0 = (const char*)a0;
+      *s1 = (const char*)a1;
       break;
     case NR_renameat:
     case NR_renameat2:
     case NR_linkat:
     case NR_setxattrat:
     case NR_removexattrat:
-      *s0 = (const char *)a1;
-      *s1 = (const char *)a3;
+      *s0 = (const char*)a1;
+      *s1 = (const char*)a3;
       break;
     case NR_symlink: /* (target, linkpath) */
-      *s0 = (const char *)a1;
-      *s1 = (const char *)a0;
+      *s0 = (const char*)a1;
+      *s1 = (const char*)a0;
       break;
     case NR_symlinkat: /* (target, newdirfd, linkpath) */
-      *s0 = (const char *)PT_REGS_PARM3_CORE_SYSCALL(regs);
-      *s1 = (const char *)a0;
+      *s0 = (const char*)PT_REGS_PARM3_CORE_SYSCALL(regs);
+      *s1 = (const char*)a0;
       break;
     case NR_fsetxattr:
     case NR_fremovexattr:
-      *s1 = (const char *)a1;
+      *s1 = (const char*)a1;
       break;
   }
 }
@@ -165,16 +165,16 @@ static __always_inline void strings_of(long nr, struct pt_regs *regs, const char
  * extra[0..3] (UTIME_NOW / UTIME_OMIT kept as the kernel defines them). */
 #define WARD_UTIME_NOW ((1l << 30) - 1l)
 #define WARD_UTIME_OMIT ((1l << 30) - 2l)
-static __always_inline void read_times(long nr, struct pt_regs *regs, struct ward_pending *p) {
-  const void *times = 0;
+static __always_inline void read_times(long nr, struct pt_regs* regs, struct ward_pending* p) {
+  const void* times = 0;
   switch (nr) {
     case NR_utime:
     case NR_utimes:
-      times = (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+      times = (const void*)PT_REGS_PARM2_CORE_SYSCALL(regs);
       break;
     case NR_futimesat:
     case NR_utimensat:
-      times = (const void *)PT_REGS_PARM3_CORE_SYSCALL(regs);
+      times = (const void*)PT_REGS_PARM3_CORE_SYSCALL(regs);
       break;
     default:
       return;
@@ -201,11 +201,11 @@ static __always_inline void read_times(long nr, struct pt_regs *regs, struct war
   p->has_extra = 1;
 }
 
-static __always_inline int on_path_enter(struct pt_regs *regs, long nr) {
+static __always_inline int on_path_enter(struct pt_regs* regs, long nr) {
   __u32 type = type_of_path_syscall(nr);
   if (!type || subscribed_clients(type) == 0) return 0;
   if (is_self(current_task())) return 0;
-  struct ward_pending *p = pending_for_enter();
+  struct ward_pending* p = pending_for_enter();
   if (!p) return 0;
   const char *s0, *s1;
   strings_of(nr, regs, &s0, &s1);
@@ -218,18 +218,18 @@ static __always_inline int on_path_enter(struct pt_regs *regs, long nr) {
 }
 
 /* mprotect adding PROT_EXEC: remember whether the mapping had no exec yet. */
-static long vma_has_exec(struct task_struct *task, struct vm_area_struct *vma, void *ctx) {
-  *(int *)ctx = (BPF_CORE_READ(vma, vm_flags) & WARD_VM_EXEC) != 0;
+static long vma_has_exec(struct task_struct* task, struct vm_area_struct* vma, void* ctx) {
+  *(int*)ctx = (vma->vm_flags & WARD_VM_EXEC) != 0;
   return 0;
 }
 
-static __always_inline int on_mprotect_enter(struct pt_regs *regs) {
+static __always_inline int on_mprotect_enter(struct pt_regs* regs) {
   unsigned long prot = PT_REGS_PARM3_CORE_SYSCALL(regs);
   if (!(prot & WARD_PROT_EXEC) || subscribed_clients(WARD_EV_MPROTECT) == 0) return 0;
   int had_exec = 0;
   bpf_find_vma(bpf_get_current_task_btf(), PT_REGS_PARM1_CORE_SYSCALL(regs), vma_has_exec, &had_exec, 0);
   if (had_exec) return 0;
-  struct ward_pending *p = pending_for_enter();
+  struct ward_pending* p = pending_for_enter();
   if (!p) return 0;
   p->len[0] = p->len[1] = 0;
   p->flags[0] = p->flags[1] = 0;
@@ -237,33 +237,40 @@ static __always_inline int on_mprotect_enter(struct pt_regs *regs) {
   return 0;
 }
 
-static __always_inline int on_close_enter(struct pt_regs *regs) {
+/* close(fd), and dup2/dup3 onto an open fd (which closes what it held). */
+static __always_inline int on_close_enter(int fd, long nr) {
   if (subscribed_clients(WARD_EV_CLOSE) == 0) return 0;
-  struct file *file = file_of_fd((long)PT_REGS_PARM1_CORE_SYSCALL(regs));
+  struct file* file = file_of_fd(fd);
   if (!file || !is_regular(file)) return 0;
   __u64 key = (__u64)file;
-  struct ward_written *w = bpf_map_lookup_elem(&written, &key);
-  __u64 modified = w && w->inode == (__u64)BPF_CORE_READ(file, f_inode);
+  struct ward_written* w = bpf_map_lookup_elem(&written, &key);
+  __u64 modified = w && w->inode == (__u64)file->f_inode;
   if (w) bpf_map_delete_elem(&written, &key);
 
-  struct task_struct *task = current_task();
+  struct task_struct* task = current_task();
   __u64 sub, drop;
   if (early_filter(WARD_EV_CLOSE, task, &sub, &drop)) return 0;
-  struct ward_fs_rec *r = fs_rec_get();
+  struct ward_fs_rec* r = fs_rec_get();
   if (!r) return 0;
-  fill_head(&r->h, task, NR_close, 0);
+  fill_head(&r->h, task, nr, 0);
   r->h.arg[0] = modified;
-  __u32 off = ward_slot_from_file(r, 0, 0, (__u64)file);
+  __u32 off = ward_slot_from_file(r, 0, 0, ward_addr(file));
   clear_slot(&r->path[1], off);
   finish_fs(r, WARD_EV_CLOSE, off, 1, sub, drop);
   return 0;
 }
 
 SEC("tp_btf/sys_enter")
-int BPF_PROG(ward_file_enter, struct pt_regs *regs, long id) {
+int BPF_PROG(ward_file_enter, struct pt_regs* regs, long id) {
   switch (id) {
     case NR_close:
-      return on_close_enter(regs);
+      return on_close_enter((int)PT_REGS_PARM1_CORE_SYSCALL(regs), id);
+    case NR_dup2:
+    case NR_dup3: {
+      int oldfd = (int)PT_REGS_PARM1_CORE_SYSCALL(regs), newfd = (int)PT_REGS_PARM2_CORE_SYSCALL(regs);
+      if (oldfd == newfd || file_of_fd(oldfd) == 0) return 0; /* no close happens */
+      return on_close_enter(newfd, id);
+    }
     case NR_mprotect:
       return on_mprotect_enter(regs);
     default:
@@ -272,28 +279,28 @@ int BPF_PROG(ward_file_enter, struct pt_regs *regs, long id) {
 }
 
 /* Emits one file-shaped record whose slot 0 is an open file. */
-static __always_inline void emit_file_event(__u32 type, long nr, long ret, struct file *file, __u64 a0, __u64 a1,
-                                            __u64 a2, __u64 a3) {
-  struct task_struct *task = current_task();
+static __always_inline void emit_file_event(__u32 type, long nr, long ret, struct file* file, __u64 a0,
+                                            __u64 a1, __u64 a2, __u64 a3) {
+  struct task_struct* task = current_task();
   __u64 sub, drop;
   if (early_filter(type, task, &sub, &drop)) return;
-  struct ward_fs_rec *r = fs_rec_get();
+  struct ward_fs_rec* r = fs_rec_get();
   if (!r) return;
   fill_head(&r->h, task, nr, ret);
   r->h.arg[0] = a0;
   r->h.arg[1] = a1;
   r->h.arg[2] = a2;
   r->h.arg[3] = a3;
-  __u32 off = ward_slot_from_file(r, 0, 0, (__u64)file);
+  __u32 off = ward_slot_from_file(r, 0, 0, ward_addr(file));
   clear_slot(&r->path[1], off);
   finish_fs(r, type, off, 1, sub, drop);
 }
 
-static __always_inline int on_open_exit(struct pt_regs *regs, long nr, long ret) {
+static __always_inline int on_open_exit(struct pt_regs* regs, long nr, long ret) {
   if (ret < 0) return 0;
-  struct file *file = file_of_fd(ret);
+  struct file* file = file_of_fd((int)ret);
   if (!file) return 0;
-  __u32 f_mode = BPF_CORE_READ(file, f_mode);
+  __u32 f_mode = file->f_mode;
   if (f_mode & WARD_FMODE_PATH) return 0;
   __u64 fkey = (__u64)file;
   bpf_map_delete_elem(&written, &fkey); /* a new open: its first write is news */
@@ -308,7 +315,7 @@ static __always_inline int on_open_exit(struct pt_regs *regs, long nr, long ret)
       break;
     case NR_openat2: {
       __u64 how = 0; /* struct open_how.flags */
-      bpf_probe_read_user(&how, sizeof(how), (void *)PT_REGS_PARM3_CORE_SYSCALL(regs));
+      bpf_probe_read_user(&how, sizeof(how), (void*)PT_REGS_PARM3_CORE_SYSCALL(regs));
       flags = how;
       break;
     }
@@ -317,22 +324,23 @@ static __always_inline int on_open_exit(struct pt_regs *regs, long nr, long ret)
   }
   emit_file_event(WARD_EV_OPEN, nr, ret, file, flags, f_mode, 0, 0);
   if (f_mode & WARD_FMODE_CREATED) {
-    emit_file_event(WARD_EV_CREATE, nr, ret, file, BPF_CORE_READ(file, f_inode, i_mode), 0, 0, 0);
+    emit_file_event(WARD_EV_CREATE, nr, ret, file, file->f_inode->i_mode, 0, 0, 0);
   } else if ((flags & WARD_O_TRUNC) && (f_mode & WARD_FMODE_WRITE) && is_regular(file)) {
     emit_file_event(WARD_EV_TRUNCATE, nr, ret, file, 0, 0, 0, 0);
   }
   return 0;
 }
 
-static __always_inline int on_write_exit(struct pt_regs *regs, long nr, long ret) {
+static __always_inline int on_write_exit(struct pt_regs* regs, long nr, long ret) {
   if (ret <= 0 || subscribed_clients(WARD_EV_WRITE) == 0) return 0;
   /* copy_file_range(fd_in, off_in, fd_out, ...): the file written is fd_out. */
-  long fd = nr == NR_copy_file_range ? (long)PT_REGS_PARM3_CORE_SYSCALL(regs) : (long)PT_REGS_PARM1_CORE_SYSCALL(regs);
-  struct file *file = file_of_fd(fd);
+  int fd = nr == NR_copy_file_range ? (int)PT_REGS_PARM3_CORE_SYSCALL(regs)
+                                    : (int)PT_REGS_PARM1_CORE_SYSCALL(regs);
+  struct file* file = file_of_fd(fd);
   if (!file || !is_regular(file)) return 0;
   __u64 key = (__u64)file;
-  __u64 inode = (__u64)BPF_CORE_READ(file, f_inode);
-  struct ward_written *w = bpf_map_lookup_elem(&written, &key);
+  __u64 inode = (__u64)file->f_inode;
+  struct ward_written* w = bpf_map_lookup_elem(&written, &key);
   if (w && w->inode == inode) return 0; /* not the first write */
   struct ward_written fresh = {.inode = inode};
   bpf_map_update_elem(&written, &key, &fresh, BPF_ANY);
@@ -340,25 +348,25 @@ static __always_inline int on_write_exit(struct pt_regs *regs, long nr, long ret
   return 0;
 }
 
-static __always_inline int on_mmap_exit(struct pt_regs *regs, long ret) {
+static __always_inline int on_mmap_exit(struct pt_regs* regs, long ret) {
   if (ret < 0 && ret > -4096) return 0;
   __u64 prot = PT_REGS_PARM3_CORE_SYSCALL(regs);
   __u64 flags = PT_REGS_PARM4_CORE_SYSCALL(regs);
   if (!(prot & WARD_PROT_EXEC) || (flags & WARD_MAP_ANONYMOUS)) return 0;
   if (subscribed_clients(WARD_EV_MMAP) == 0) return 0;
-  struct file *file = file_of_fd((long)PT_REGS_PARM5_CORE_SYSCALL(regs));
+  struct file* file = file_of_fd((int)PT_REGS_PARM5_CORE_SYSCALL(regs));
   if (!file) return 0;
-  __u32 f_mode = BPF_CORE_READ(file, f_mode);
+  __u32 f_mode = file->f_mode;
   emit_file_event(WARD_EV_MMAP, NR_mmap, ret, file, prot, flags, WARD_SYSCALL_ARG6(regs), f_mode);
   return 0;
 }
 
-static __always_inline int on_mprotect_exit(struct pt_regs *regs, long ret) {
+static __always_inline int on_mprotect_exit(struct pt_regs* regs, long ret) {
   if (!pending_for_exit(NR_mprotect) || ret != 0) return 0;
-  struct task_struct *task = current_task();
+  struct task_struct* task = current_task();
   __u64 sub, drop;
   if (early_filter(WARD_EV_MPROTECT, task, &sub, &drop)) return 0;
-  struct ward_fs_rec *r = fs_rec_get();
+  struct ward_fs_rec* r = fs_rec_get();
   if (!r) return 0;
   fill_head(&r->h, task, NR_mprotect, ret);
   r->h.arg[0] = PT_REGS_PARM3_CORE_SYSCALL(regs);
@@ -371,33 +379,36 @@ static __always_inline int on_mprotect_exit(struct pt_regs *regs, long ret) {
 }
 
 /* ftruncate, fchmod, fchown: the file is the fd argument. */
-static __always_inline int on_fd_attr_exit(struct pt_regs *regs, long nr, long ret) {
+static __always_inline int on_fd_attr_exit(struct pt_regs* regs, long nr, long ret) {
   if (ret != 0) return 0;
   __u32 type = nr == NR_ftruncate ? WARD_EV_TRUNCATE : nr == NR_fchmod ? WARD_EV_SETMODE : WARD_EV_SETOWNER;
   if (subscribed_clients(type) == 0) return 0;
-  struct file *file = file_of_fd((long)PT_REGS_PARM1_CORE_SYSCALL(regs));
+  struct file* file = file_of_fd((int)PT_REGS_PARM1_CORE_SYSCALL(regs));
   if (!file) return 0;
-  emit_file_event(type, nr, ret, file, PT_REGS_PARM2_CORE_SYSCALL(regs), PT_REGS_PARM3_CORE_SYSCALL(regs), 0, 0);
+  emit_file_event(type, nr, ret, file, PT_REGS_PARM2_CORE_SYSCALL(regs), PT_REGS_PARM3_CORE_SYSCALL(regs), 0,
+                  0);
   return 0;
 }
 
 /* The path syscalls: strings from sys_enter, directories resolved now. */
-static __always_inline int on_path_exit(struct pt_regs *regs, long nr, long ret) {
+static __always_inline int on_path_exit(struct pt_regs* regs, long nr, long ret) {
   __u32 type = type_of_path_syscall(nr);
   if (!type) return 0;
-  struct ward_pending *p = pending_for_exit(nr);
+  struct ward_pending* p = pending_for_exit(nr);
   if (ret != 0) return 0;
-  struct task_struct *task = current_task();
+  struct task_struct* task = current_task();
   __u64 sub, drop;
   if (early_filter(type, task, &sub, &drop)) return 0;
+  const char *s0, *s1;
+  strings_of(nr, regs, &s0, &s1);
   if (!p) {
-    const char *s0, *s1;
-    strings_of(nr, regs, &s0, &s1);
     p = pending_late(s0, s1);
     if (!p) return 0;
     read_times(nr, regs, p);
+  } else {
+    reread_faulted(p, s0, s1);
   }
-  struct ward_fs_rec *r = fs_rec_get();
+  struct ward_fs_rec* r = fs_rec_get();
   if (!r) return 0;
   fill_head(&r->h, task, nr, ret);
   unsigned long a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
@@ -412,7 +423,7 @@ static __always_inline int on_path_exit(struct pt_regs *regs, long nr, long ret)
   __u32 empty0 = 0, literal1 = 0, targets = 1, two_paths = 0;
   switch (nr) {
     case NR_unlinkat:
-      d0 = (__s64)a0;
+      d0 = (__s64)(int)a0;
       r->h.arg[0] = (a2 & WARD_AT_REMOVEDIR) != 0;
       break;
     case NR_rmdir:
@@ -422,16 +433,16 @@ static __always_inline int on_path_exit(struct pt_regs *regs, long nr, long ret)
       r->h.arg[0] = a4;
       /* fall through */
     case NR_renameat:
-      d0 = (__s64)a0;
-      d1 = (__s64)a2;
+      d0 = (__s64)(int)a0;
+      d1 = (__s64)(int)a2;
       /* fall through */
     case NR_rename:
       two_paths = 1;
       targets = 2;
       break;
     case NR_linkat:
-      d0 = (__s64)a0;
-      d1 = (__s64)a2;
+      d0 = (__s64)(int)a0;
+      d1 = (__s64)(int)a2;
       empty0 = (a4 & WARD_AT_EMPTY_PATH) != 0;
       /* fall through */
     case NR_link:
@@ -439,21 +450,21 @@ static __always_inline int on_path_exit(struct pt_regs *regs, long nr, long ret)
       targets = 2;
       break;
     case NR_symlinkat:
-      d0 = (__s64)a1;
+      d0 = (__s64)(int)a1;
       /* fall through */
     case NR_symlink:
       literal1 = 1;
       r->h.arg[0] = WARD_S_IFLNK | 0777;
       break;
     case NR_mkdirat:
-      d0 = (__s64)a0;
+      d0 = (__s64)(int)a0;
       r->h.arg[0] = WARD_S_IFDIR | (a2 & 07777);
       break;
     case NR_mkdir:
       r->h.arg[0] = WARD_S_IFDIR | (a1 & 07777);
       break;
     case NR_mknodat:
-      d0 = (__s64)a0;
+      d0 = (__s64)(int)a0;
       r->h.arg[0] = a2;
       break;
     case NR_mknod:
@@ -469,7 +480,7 @@ static __always_inline int on_path_exit(struct pt_regs *regs, long nr, long ret)
       empty0 = (a3 & WARD_AT_EMPTY_PATH) != 0;
       /* fall through */
     case NR_fchmodat:
-      d0 = (__s64)a0;
+      d0 = (__s64)(int)a0;
       r->h.arg[0] = a2;
       break;
     case NR_chown:
@@ -478,16 +489,16 @@ static __always_inline int on_path_exit(struct pt_regs *regs, long nr, long ret)
       r->h.arg[1] = a2;
       break;
     case NR_fchownat:
-      d0 = (__s64)a0;
+      d0 = (__s64)(int)a0;
       r->h.arg[0] = a2;
       r->h.arg[1] = a3;
       empty0 = (a4 & WARD_AT_EMPTY_PATH) != 0;
       break;
     case NR_futimesat:
-      d0 = (__s64)a0;
+      d0 = (__s64)(int)a0;
       break;
     case NR_utimensat:
-      d0 = (__s64)a0;
+      d0 = (__s64)(int)a0;
       empty0 = 1; /* a NULL path: the fd itself (futimens) */
       break;
     case NR_setxattr:
@@ -498,13 +509,13 @@ static __always_inline int on_path_exit(struct pt_regs *regs, long nr, long ret)
       break;
     case NR_fsetxattr:
     case NR_fremovexattr:
-      d0 = (__s64)a0;
+      d0 = (__s64)(int)a0;
       empty0 = 1;
       literal1 = 1;
       break;
     case NR_setxattrat:
     case NR_removexattrat:
-      d0 = (__s64)a0;
+      d0 = (__s64)(int)a0;
       empty0 = (a2 & WARD_AT_EMPTY_PATH) != 0;
       literal1 = 1;
       break;
@@ -528,7 +539,7 @@ static __always_inline int on_path_exit(struct pt_regs *regs, long nr, long ret)
 }
 
 SEC("tp_btf/sys_exit")
-int BPF_PROG(ward_file_exit, struct pt_regs *regs, long ret) {
+int BPF_PROG(ward_file_exit, struct pt_regs* regs, long ret) {
   long nr = WARD_SYSCALL_NR(regs);
   switch (nr) {
     case NR_open:

@@ -123,7 +123,7 @@ struct ward_net_rec {
   struct ward_sockaddr remote;
   __u32 protocol;
   __u32 sock_type;
-  __u32 rule_id; /* WARD_EV_NET_DENIED: the rule that denied */
+  __u32 rule_id;   /* WARD_EV_NET_DENIED: the rule that denied */
   __u32 direction; /* WARD_NET_CONNECT / WARD_NET_BIND */
 };
 

@@ -12,6 +12,7 @@
 #define NR_mmap 9
 #define NR_mprotect 10
 #define NR_pwrite64 18
+#define NR_dup2 33
 #define NR_writev 20
 #define NR_connect 42
 #define NR_accept 43
@@ -68,6 +69,7 @@
 #define NR_fchmodat 268
 #define NR_utimensat 280
 #define NR_accept4 288
+#define NR_dup3 292
 #define NR_pwritev 296
 #define NR_clock_adjtime 305
 #define NR_process_vm_readv 310

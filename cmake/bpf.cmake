@@ -24,6 +24,8 @@ else()
 endif()
 
 add_custom_target(ward_bpf_skeletons)
+# Every BPF object depends on every shared header in bpf/.
+file(GLOB WARD_BPF_HEADERS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/bpf/*.h)
 
 function(ward_bpf_skeleton name)
   set(src ${CMAKE_SOURCE_DIR}/bpf/${name}.bpf.c)
@@ -34,7 +36,7 @@ function(ward_bpf_skeleton name)
     COMMAND ${CLANG} -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_${WARD_BPF_ARCH}
             -I${WARD_BPF_OUT} -I${CMAKE_SOURCE_DIR}/bpf -c ${src} -o ${obj}.tmp
     COMMAND ${BPFTOOL} gen object ${obj} ${obj}.tmp
-    DEPENDS ${src} ${CMAKE_SOURCE_DIR}/bpf/ward_wire.h ${WARD_BPF_OUT}/vmlinux.h
+    DEPENDS ${src} ${WARD_BPF_HEADERS} ${WARD_BPF_OUT}/vmlinux.h
     COMMENT "BPF ${name}.bpf.c"
     VERBATIM)
   add_custom_command(

@@ -10,8 +10,10 @@ cd "$(dirname "$0")/.."
 # themselves, and this makes sure of it even when one is killed.
 cleanup() {
   pkill -INT -x ward 2>/dev/null || true
+  pkill -INT -x wardd 2>/dev/null || true
   sleep 0.5
   pkill -KILL -x ward 2>/dev/null || true
+  pkill -KILL -x wardd 2>/dev/null || true
 }
 trap cleanup EXIT
 

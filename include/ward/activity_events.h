@@ -65,7 +65,8 @@ struct UnlinkEvent {
   File parent_dir;
   bool is_directory = false;  // rmdir(2) / AT_REMOVEDIR
   static constexpr auto fields() {
-    return std::make_tuple(field("target", &UnlinkEvent::target), field("parent_dir", &UnlinkEvent::parent_dir),
+    return std::make_tuple(field("target", &UnlinkEvent::target),
+                           field("parent_dir", &UnlinkEvent::parent_dir),
                            field("is_directory", &UnlinkEvent::is_directory));
   }
 };
@@ -77,9 +78,9 @@ struct RenameEvent {
   File destination;
   uint32_t flags = 0;  // renameat2(2) flags: RENAME_NOREPLACE 1, RENAME_EXCHANGE 2, RENAME_WHITEOUT 4
   static constexpr auto fields() {
-    return std::make_tuple(field("source", &RenameEvent::source),
-                           field("destination_type", &RenameEvent::destination_type),
-                           field("destination", &RenameEvent::destination), field("flags", &RenameEvent::flags));
+    return std::make_tuple(
+        field("source", &RenameEvent::source), field("destination_type", &RenameEvent::destination_type),
+        field("destination", &RenameEvent::destination), field("flags", &RenameEvent::flags));
   }
 };
 
@@ -142,7 +143,8 @@ struct SetExtattrEvent {
   File target;
   std::string extattr;
   static constexpr auto fields() {
-    return std::make_tuple(field("target", &SetExtattrEvent::target), field("extattr", &SetExtattrEvent::extattr));
+    return std::make_tuple(field("target", &SetExtattrEvent::target),
+                           field("extattr", &SetExtattrEvent::extattr));
   }
 };
 
@@ -167,8 +169,9 @@ struct MmapEvent {
   File source;
   static constexpr auto fields() {
     return std::make_tuple(field("protection", &MmapEvent::protection),
-                           field("max_protection", &MmapEvent::max_protection), field("flags", &MmapEvent::flags),
-                           field("file_pos", &MmapEvent::file_pos), field("source", &MmapEvent::source));
+                           field("max_protection", &MmapEvent::max_protection),
+                           field("flags", &MmapEvent::flags), field("file_pos", &MmapEvent::file_pos),
+                           field("source", &MmapEvent::source));
   }
 };
 
@@ -291,19 +294,20 @@ struct ProcCheckEvent {
   int64_t result = 0;  // bytes transferred, an fd, or -errno
   static constexpr auto fields() {
     return std::make_tuple(field("target", &ProcCheckEvent::target), field("type", &ProcCheckEvent::type),
-                           field("flavor", &ProcCheckEvent::flavor), field("result", &ProcCheckEvent::result));
+                           field("flavor", &ProcCheckEvent::flavor),
+                           field("result", &ProcCheckEvent::result));
   }
 };
 
 // A kernel module load attempt (init_module / finit_module), failed ones too.
 struct KextloadEvent {
   static constexpr std::string_view kKey = "kextload";
-  std::string identifier;     // module name as the file names it ("" for init_module)
-  std::optional<File> file;   // finit_module's file
-  int32_t result = 0;         // 0 or -errno
+  std::string identifier;    // module name as the file names it ("" for init_module)
+  std::optional<File> file;  // finit_module's file
+  int32_t result = 0;        // 0 or -errno
   static constexpr auto fields() {
-    return std::make_tuple(field("identifier", &KextloadEvent::identifier), field("file", &KextloadEvent::file),
-                           field("result", &KextloadEvent::result));
+    return std::make_tuple(field("identifier", &KextloadEvent::identifier),
+                           field("file", &KextloadEvent::file), field("result", &KextloadEvent::result));
   }
 };
 
@@ -327,8 +331,8 @@ struct UnmountEvent {
   uint32_t flags = 0;  // MNT_FORCE, MNT_DETACH, ...
   int32_t result = 0;
   static constexpr auto fields() {
-    return std::make_tuple(field("mountpoint", &UnmountEvent::mountpoint), field("flags", &UnmountEvent::flags),
-                           field("result", &UnmountEvent::result));
+    return std::make_tuple(field("mountpoint", &UnmountEvent::mountpoint),
+                           field("flags", &UnmountEvent::flags), field("result", &UnmountEvent::result));
   }
 };
 
@@ -336,22 +340,24 @@ struct UnmountEvent {
 // clock_adjtime that steps the clock (ADJ_SETOFFSET).
 struct SettimeEvent {
   static constexpr std::string_view kKey = "settime";
-  int32_t clock_id = 0;  // CLOCK_REALTIME 0, ...
-  std::optional<Timespec> new_time;  // the time set, or the offset stepped by
+  int32_t clock_id = 0;              // CLOCK_REALTIME 0, ...
+  std::optional<Timespec> new_time;  // the time set, or the step (is_offset)
+  bool is_offset = false;            // adjtimex ADJ_SETOFFSET: new_time is a signed step
   int32_t result = 0;
   static constexpr auto fields() {
-    return std::make_tuple(field("clock_id", &SettimeEvent::clock_id), field("new_time", &SettimeEvent::new_time),
-                           field("result", &SettimeEvent::result));
+    return std::make_tuple(
+        field("clock_id", &SettimeEvent::clock_id), field("new_time", &SettimeEvent::new_time),
+        field("is_offset", &SettimeEvent::is_offset), field("result", &SettimeEvent::result));
   }
 };
 
 // bpf(2) loading a program or creating a map.
 struct BpfEvent {
   static constexpr std::string_view kKey = "bpf";
-  uint32_t cmd = 0;   // BPF_MAP_CREATE 0, BPF_PROG_LOAD 5, BPF_BTF_LOAD 18, ...
-  uint32_t type = 0;  // prog_type or map_type
-  std::string name;   // prog_name / map_name
-  int32_t result = 0; // the new fd or -errno
+  uint32_t cmd = 0;    // BPF_MAP_CREATE 0, BPF_PROG_LOAD 5, BPF_BTF_LOAD 18, ...
+  uint32_t type = 0;   // prog_type or map_type
+  std::string name;    // prog_name / map_name
+  int32_t result = 0;  // the new fd or -errno
   static constexpr auto fields() {
     return std::make_tuple(field("cmd", &BpfEvent::cmd), field("type", &BpfEvent::type),
                            field("name", &BpfEvent::name), field("result", &BpfEvent::result));
@@ -379,7 +385,8 @@ struct UipcConnectEvent {
   int32_t result = 0;
   static constexpr auto fields() {
     return std::make_tuple(field("file", &UipcConnectEvent::file), field("domain", &UipcConnectEvent::domain),
-                           field("type", &UipcConnectEvent::type), field("protocol", &UipcConnectEvent::protocol),
+                           field("type", &UipcConnectEvent::type),
+                           field("protocol", &UipcConnectEvent::protocol),
                            field("result", &UipcConnectEvent::result));
   }
 };

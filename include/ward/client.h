@@ -23,6 +23,7 @@
 
 #include "ward/event_table.h"
 #include "ward/message.h"
+#include "ward/network_policy.h"
 #include "ward/status.h"
 
 namespace ward {
@@ -89,6 +90,23 @@ struct ClientStats {
   uint64_t auth_missed = 0;    // answered for it by the watchdog
   uint64_t queue_drops = 0;    // dropped because this client's queue was full
   uint64_t kernel_drops = 0;   // lost before user space (ring buffer / netlink)
+  // Hub-wide (every client of this process): events the kernel filtered
+  // because every subscribed client muted them, and the records the file,
+  // system and network sensors read from the kernel.
+  uint64_t kernel_filtered = 0;
+  uint64_t activity_records = 0;
+};
+
+// Hub-wide AUTH counters (every client of this process), for an agent's
+// metrics; all zero until the first AUTH subscription.
+struct AuthStats {
+  uint64_t requests = 0;          // permission requests read from the kernel
+  uint64_t cache_hits = 0;        // answered from the user-space decision cache
+  uint64_t watchdog_answers = 0;  // client answers the watchdog gave at the deadline
+  uint64_t allowed = 0;
+  uint64_t denied = 0;
+  uint64_t late_responses = 0;  // answers that came after the watchdog's
+  uint64_t pending = 0;         // requests waiting for an answer now
 };
 
 // Which kernel facility serves the client, and what it had to do without.
@@ -150,12 +168,19 @@ class Client {
   Status mute_process_group_in_kernel(pid_t pgid);
   Status mute_process_id_in_kernel(pid_t tgid);
 
+  // Ward extension: network AUTH in the kernel (ward/network_policy.h), for
+  // the whole process: the last policy set wins. Denials arrive as
+  // auth_result events to clients subscribed to them.
+  Status set_network_policy(const NetworkPolicy& policy);
+  Status clear_network_policy();
+
   void set_drop_handler(DropHandler handler);
   // Ward extension: called on the client thread each time it has handled
   // everything queued so far; batching writers flush here.
   void set_drained_handler(std::function<void()> handler);
   ClientStats stats() const;
   SensorReport sensors() const;
+  AuthStats auth_stats() const;
 
   struct Impl;
 

@@ -272,6 +272,25 @@ void AuthBroker::watchdog() {
   }
 }
 
+void AuthBroker::client_gone(const void* client) {
+  std::vector<Resolution> done;
+  {
+    std::lock_guard lock(mu_);
+    std::vector<uint64_t> touched;
+    for (auto& [id, p] : pending_) {
+      for (auto& a : p.answers)
+        if (a.client == client && !a.result) {
+          a.result = AuthResult::Defer;
+          touched.push_back(id);
+        }
+      std::erase_if(p.early, [&](const Answer& e) { return e.client == client; });
+    }
+    for (uint64_t id : touched)
+      if (auto r = resolve_if_complete_locked(id)) done.push_back(std::move(*r));
+  }
+  for (auto& r : done) finish(std::move(r));
+}
+
 void AuthBroker::clear_cache() {
   {
     std::lock_guard lock(mu_);

@@ -113,6 +113,9 @@ class AuthBroker {
   // The hub, after dispatch: the clients the request was offered to.
   void expect(uint64_t id, std::string target, std::vector<Answer> clients);
   Status respond(uint64_t id, const void* client, AuthResult result, bool cache, ResponseNote note);
+  // A client went away: what it still owed counts as Defer, so nobody waits
+  // for its deadline.
+  void client_gone(const void* client);
   void clear_cache();
   BrokerCounters counters() const;
   std::size_t pending() const;

@@ -80,6 +80,12 @@ int run_log(const LogOptions& options) {
       std::fprintf(stderr, "ward log: unknown event '%s' (ward log --list shows the names)\n", name.c_str());
       return 2;
     }
+    if (event_info(*t)->action == ActionType::Auth) {
+      // An observer must not hold processes waiting for an answer.
+      std::fprintf(stderr, "ward log: '%s' is an AUTH event; ward log only observes (log auth_result instead)\n",
+                   name.c_str());
+      return 2;
+    }
     types.push_back(*t);
   }
   if (geteuid() != 0) {

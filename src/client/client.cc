@@ -171,6 +171,7 @@ Client::Client(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Client::~Client() {
   impl_->hub->detach(impl_.get());  // after this, no more offers
+  if (auto* broker = impl_->hub->broker()) broker->client_gone(impl_.get());
   impl_->stop_thread();
   impl_->hub.reset();  // the last client's going stops the sensors
 }
@@ -240,37 +241,47 @@ void Client::set_auth_options(const AuthOptions& options) { detail::Hub::set_aut
 
 Status Client::mute_process(const AuditToken& token) {
   WARD_WITH_MUTES(mute_process(token));
+  (void)impl_->hub->mutes_changed();  // the kernel filter follows; user space filters exactly anyway
   return Status::ok();
 }
 Status Client::unmute_process(const AuditToken& token) {
   WARD_WITH_MUTES(unmute_process(token));
+  (void)impl_->hub->mutes_changed();  // the kernel filter follows; user space filters exactly anyway
   return Status::ok();
 }
 Status Client::mute_path(std::string_view path, MutePathType type) {
   if (path.empty()) return Status::error("mute_path needs a path");
   WARD_WITH_MUTES(mute_path(path, type));
+  (void)impl_->hub->mutes_changed();  // the kernel filter follows; user space filters exactly anyway
   return Status::ok();
 }
 Status Client::unmute_path(std::string_view path, MutePathType type) {
   WARD_WITH_MUTES(unmute_path(path, type));
+  (void)impl_->hub->mutes_changed();  // the kernel filter follows; user space filters exactly anyway
   return Status::ok();
 }
 Status Client::unmute_all_paths() {
   WARD_WITH_MUTES(unmute_all_paths());
+  (void)impl_->hub->mutes_changed();  // the kernel filter follows; user space filters exactly anyway
   return Status::ok();
 }
 Status Client::invert_muting(MuteInversionType type) {
   WARD_WITH_MUTES(set_inverted(type, true));
+  (void)impl_->hub->mutes_changed();  // the kernel filter follows; user space filters exactly anyway
   return Status::ok();
 }
 Status Client::uninvert_muting(MuteInversionType type) {
   WARD_WITH_MUTES(set_inverted(type, false));
+  (void)impl_->hub->mutes_changed();  // the kernel filter follows; user space filters exactly anyway
   return Status::ok();
 }
 #undef WARD_WITH_MUTES
 
 Status Client::mute_process_group_in_kernel(pid_t pgid) { return impl_->hub->mute_pgid(pgid); }
 Status Client::mute_process_id_in_kernel(pid_t tgid) { return impl_->hub->mute_tgid(tgid); }
+
+Status Client::set_network_policy(const NetworkPolicy& policy) { return impl_->hub->set_network_policy(&policy); }
+Status Client::clear_network_policy() { return impl_->hub->set_network_policy(nullptr); }
 
 void Client::set_drop_handler(DropHandler handler) {
   std::lock_guard lock(impl_->handlers_mu);
@@ -289,9 +300,26 @@ ClientStats Client::stats() const {
   s.kernel_drops = impl_->kernel_drops.load();
   s.auth_answered = impl_->auth_answered.load();
   s.auth_missed = impl_->auth_missed.load();
+  s.kernel_filtered = impl_->hub->kernel_filtered();
+  s.activity_records = impl_->hub->activity_records();
   return s;
 }
 
 SensorReport Client::sensors() const { return impl_->hub->report(); }
+
+AuthStats Client::auth_stats() const {
+  AuthStats s;
+  if (auto* broker = impl_->hub->broker()) {
+    const auth::BrokerCounters c = broker->counters();
+    s.requests = c.requests;
+    s.cache_hits = c.cache_hits;
+    s.watchdog_answers = c.watchdog_answers;
+    s.allowed = c.allowed;
+    s.denied = c.denied;
+    s.late_responses = c.late_responses;
+    s.pending = broker->pending();
+  }
+  return s;
+}
 
 }  // namespace ward

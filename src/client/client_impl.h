@@ -37,6 +37,11 @@ class MuteState {
   // Whether an event from `process` touching `targets` is delivered.
   bool delivers(const Process& process, const std::vector<std::string_view>& targets) const;
 
+  // The sets as they are, for the kernel filter (client/kernel_filter_spec.h).
+  const std::set<std::pair<pid_t, uint32_t>>& muted_processes() const { return processes_; }
+  const std::set<std::pair<std::string, MutePathType>>& muted_paths() const { return paths_; }
+  bool is_inverted(MuteInversionType t) const { return inverted(t); }
+
  private:
   bool path_matches(std::string_view path, bool target) const;
   bool inverted(MuteInversionType t) const { return inverted_[static_cast<int>(t)]; }

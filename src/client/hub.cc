@@ -7,10 +7,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "process/exe_identifier.h"
 #include "process/package_db.h"
+#include "client/kernel_filter_spec.h"
+#include "sensors/bpf/activity_sensor.h"
 #include "sensors/bpf/bpf_process_sensor.h"
 #include "sensors/proc_connector/proc_connector_sensor.h"
 
@@ -179,6 +182,7 @@ Status Hub::start(const ClientOptions& options) {
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
   if (int fd = sensor_->poll_fd(); fd >= 0) epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
   register_on_demand_sensors(on_demand_);
+  kernel_filter_ = sensors::bpf::KernelFilter::instance();  // shared by the activity sensors
   // Seed after the sensor is attached so no process falls between the two.
   auto procfs = process::make_linux_procfs();
   tree_->seed(*procfs);
@@ -198,6 +202,7 @@ Hub::~Hub() {
   std::lock_guard lock(sensor_mu_);
   for (auto& od : on_demand_)
     if (od.sensor) od.sensor->stop();
+  network_rules_.reset();
   if (sensor_) sensor_->stop();
   if (wake_fd_ >= 0) close(wake_fd_);
   if (epoll_fd_ >= 0) close(epoll_fd_);
@@ -228,9 +233,14 @@ void Hub::loop() {
     (void)!read(wake_fd_, &drained, sizeof(drained));
     {
       std::lock_guard lock(sensor_mu_);
+      batching_ = true;
       if (sensor_->poll(0) < 0) {
         std::fprintf(stderr, "ward: sensor %s failed; no more events\n", report_.active.c_str());
         break;
+      }
+      if (network_rules_ && network_rules_->poll(0) < 0) {
+        std::fprintf(stderr, "ward: network rules sensor failed; policy stays in the kernel, unreported\n");
+        network_rules_.reset();
       }
       for (auto& od : on_demand_)
         if (od.sensor && od.sensor->poll(0) < 0) {
@@ -240,6 +250,8 @@ void Hub::loop() {
           od.sensor.reset();
           od.failed = true;
         }
+      batching_ = false;
+      dispatch_batch();
     }
     std::deque<auth::Request> requests;
     std::deque<std::pair<auth::Request, AuthResultEvent>> decisions;
@@ -250,6 +262,19 @@ void Hub::loop() {
     }
     for (auto& r : requests) handle_auth(std::move(r));
     for (auto& [r, e] : decisions) publish_decision(r, std::move(e));
+    uint64_t requested;
+    {
+      std::lock_guard lock(filter_mu_);
+      requested = filter_requested_;
+    }
+    if (requested != filter_applied_) {
+      sync_kernel_filter();
+      {
+        std::lock_guard lock(filter_mu_);
+        filter_applied_ = requested;
+      }
+      filter_cv_.notify_all();
+    }
   }
 }
 
@@ -294,18 +319,87 @@ void Hub::attach(const std::shared_ptr<Client::Impl>& client) {
 }
 
 void Hub::detach(const Client::Impl* client) {
-  std::lock_guard lock(clients_mu_);
-  std::erase_if(clients_, [&](const auto& c) { return c.get() == client; });
+  {
+    std::lock_guard lock(clients_mu_);
+    std::erase_if(clients_, [&](const auto& c) { return c.get() == client; });
+  }
+  // Its subscriptions and mutes leave the kernel filter (no need to wait).
+  std::lock_guard lock(filter_mu_);
+  ++filter_requested_;
+  wake();
 }
 
 Status Hub::mute_pgid(pid_t pgid) {
   std::lock_guard lock(sensor_mu_);
+  if (kernel_filter_ && kernel_filter_->status()) (void)kernel_filter_->mute_self_pgid(pgid);
   return sensor_->mute_pgid(pgid);
 }
 
 Status Hub::mute_tgid(pid_t tgid) {
   std::lock_guard lock(sensor_mu_);
+  if (kernel_filter_ && kernel_filter_->status()) (void)kernel_filter_->mute_self_tgid(tgid);
   return sensor_->mute_tgid(tgid);
+}
+
+Status Hub::mutes_changed() {
+  if (!kernel_filter_ || !kernel_filter_->status()) return Status::ok();  // user space filters alone
+  std::unique_lock lock(filter_mu_);
+  uint64_t wanted = ++filter_requested_;
+  lock.unlock();
+  wake();
+  lock.lock();
+  if (!filter_cv_.wait_for(lock, std::chrono::seconds(2), [&] { return filter_applied_ >= wanted || stop_; }))
+    return Status::error("the kernel filter was not updated in time (user space still filters)");
+  return Status::ok();
+}
+
+void Hub::sync_kernel_filter() {
+  if (!kernel_filter_ || !kernel_filter_->status()) return;
+  sensors::bpf::FilterSpec spec;
+  {
+    std::lock_guard lock(clients_mu_);
+    spec = make_filter_spec(clients_, *tree_);
+  }
+  if (Status s = kernel_filter_->apply(spec); !s)
+    std::fprintf(stderr, "ward: kernel filter: %s (user space still filters)\n", s.message().c_str());
+}
+
+uint64_t Hub::kernel_filtered() {
+  std::lock_guard lock(sensor_mu_);
+  uint64_t n = 0;
+  for (const auto& od : on_demand_)
+    if (od.sensor) n += od.sensor->counters().muted;
+  return n;
+}
+
+Status Hub::set_network_policy(const NetworkPolicy* policy) {
+  std::lock_guard lock(sensor_mu_);
+  if (network_rules_ && (!policy || network_rules_->cgroup() != policy->cgroup)) {
+    network_rules_->stop();  // detaches from the cgroup
+    network_rules_.reset();
+  }
+  if (!policy) return Status::ok();
+  if (policy->cgroup.empty()) return Status::error("network policy: name a cgroup v2 directory");
+  if (!network_rules_) {
+    auto rules = std::make_unique<sensors::bpf::NetworkRules>(policy->cgroup);
+    Status s = rules->start(sensor_config_, [this](sensors::RawEvent&& e) { on_raw(std::move(e)); });
+    if (!s) return s;
+    if (int fd = rules->poll_fd(); fd >= 0) {
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+    }
+    network_rules_ = std::move(rules);
+  }
+  return network_rules_->set_rules(policy->rules);
+}
+
+uint64_t Hub::activity_records() {
+  std::lock_guard lock(sensor_mu_);
+  uint64_t n = 0;
+  for (const auto& od : on_demand_)
+    if (od.sensor) n += od.sensor->counters().received;
+  return n;
 }
 
 SensorReport Hub::report() const { return report_; }
@@ -328,9 +422,45 @@ void Hub::dispatch(const Message& message, const std::vector<std::string_view>& 
   for (const auto& c : clients_) c->offer(message, targets);
 }
 
+namespace {
+// Kernel time of a raw event; drop reports (none) sort last.
+uint64_t boot_ns_of(const sensors::RawEvent& e) {
+  return std::visit(
+      [](const auto& r) -> uint64_t {
+        if constexpr (requires { r.boot_ns; })
+          return r.boot_ns;
+        else
+          return UINT64_MAX;
+      },
+      e);
+}
+}  // namespace
+
 void Hub::on_raw(sensors::RawEvent&& raw) {
+  if (batching_) {
+    batch_.push_back(std::move(raw));
+    return;
+  }
+  process_raw(std::move(raw));
+}
+
+void Hub::dispatch_batch() {
+  // Each ring is in order; across rings the kernel's clock decides. The
+  // process ring is read first, so whatever another ring holds from before
+  // an exit is in this batch too.
+  std::stable_sort(batch_.begin(), batch_.end(),
+                   [](const auto& a, const auto& b) { return boot_ns_of(a) < boot_ns_of(b); });
+  std::vector<sensors::RawEvent> batch;
+  batch.swap(batch_);
+  for (auto& e : batch) process_raw(std::move(e));
+}
+
+void Hub::process_raw(sensors::RawEvent&& raw) {
   if (auto* exec = std::get_if<sensors::RawExec>(&raw)) {
     auto change = tree_->on_exec(*exec);
+    if (network_rules_) network_rules_->on_exec(*change.after);  // sha256 identities
+    // A muted image is gone: the kernel's process mute must follow.
+    if (kernel_filter_ && kernel_filter_->has_process_mute(exec->proc.tgid)) sync_kernel_filter();
     ExecEvent e;
     e.target = change.after;
     e.args = std::move(exec->args);
@@ -351,16 +481,29 @@ void Hub::on_raw(sensors::RawEvent&& raw) {
     dispatch(m, {});
   } else if (auto* exit = std::get_if<sensors::RawExit>(&raw)) {
     ProcessPtr gone = tree_->on_exit(*exit);
+    if (kernel_filter_ && kernel_filter_->has_process_mute(exit->proc.tgid)) sync_kernel_filter();
     Message m = make_message(EventType::NotifyExit, exit->boot_ns, exit->tid, gone, ExitEvent{exit->status});
     dispatch(m, {});
   } else if (auto* notify = std::get_if<sensors::RawNotify>(&raw)) {
     ProcessPtr instigator = tree_->instigator(notify->proc);
+    if (notify->target_process) {
+      // signal / trace / proc_check: the target from the tree, and its
+      // executable is the event's target path.
+      ProcessPtr target = notify->target_process->start_boot_ns != 0 ? tree_->instigator(*notify->target_process)
+                                                                      : tree_->find(notify->target_process->tgid);
+      std::visit(
+          [&](auto& payload) {
+            if constexpr (requires { payload.target = target; }) payload.target = target;
+          },
+          notify->payload);
+      if (target) notify->targets.push_back(target->executable.path);
+    }
     std::vector<std::string_view> targets(notify->targets.begin(), notify->targets.end());
     Message m = make_message(notify->type, notify->boot_ns, notify->tid, std::move(instigator),
                              std::move(notify->payload));
     dispatch(m, targets);
   } else if (auto* lost = std::get_if<sensors::RawLost>(&raw)) {
-    DropReport d{lost->source, event_type_of(lost->kind), lost->count};
+    DropReport d{lost->source, lost->type ? lost->type : event_type_of(lost->kind), lost->count};
     std::lock_guard lock(clients_mu_);
     for (const auto& c : clients_) c->lost(d);
   }
@@ -411,6 +554,7 @@ Status Hub::ensure_auth_locked() {
 
 Status Hub::subscriptions_changed() {
   if (Status s = start_on_demand_sensors(); !s) return s;
+  if (Status s = mutes_changed(); !s) return s;  // the kernel's subscription masks too
   bool exec = false, open = false;
   {
     std::lock_guard lock(clients_mu_);
@@ -524,8 +668,27 @@ void Hub::publish_decision(const auth::Request& r, AuthResultEvent&& e) {
   dispatch(m, targets);
 }
 
+Status Hub::add_sensor(std::unique_ptr<sensors::Sensor> sensor) {
+  std::lock_guard lock(sensor_mu_);
+  if (Status s = sensor->start(sensor_config_, [this](sensors::RawEvent&& e) { on_raw(std::move(e)); }); !s) {
+    report_.missing.push_back(s.message());
+    return s;
+  }
+  if (int fd = sensor->poll_fd(); fd >= 0) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+  }
+  report_.active += ", " + std::string(sensor->name());
+  // Polled and stopped with the on-demand sensors; never restarted (no factory).
+  on_demand_.push_back({nullptr, std::move(sensor), false});
+  return Status::ok();
+}
+
 void register_on_demand_sensors(std::vector<Hub::OnDemand>& out) {
-  (void)out;  // file, network, signal … sensors register here
+  out.push_back({[] { return sensors::bpf::make_bpf_file_sensor(); }, nullptr, false});
+  out.push_back({[] { return sensors::bpf::make_bpf_sys_sensor(); }, nullptr, false});
+  out.push_back({[] { return sensors::bpf::make_bpf_net_sensor(); }, nullptr, false});
 }
 
 }  // namespace ward::detail

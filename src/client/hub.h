@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -18,6 +19,8 @@
 #include "client/client_impl.h"
 #include "process/exe_identity.h"
 #include "process/process_tree.h"
+#include "sensors/bpf/kernel_filter.h"
+#include "sensors/bpf/network_rules.h"
 #include "sensors/fanotify/fanotify_auth.h"
 #include "sensors/sensor.h"
 #include "ward/client.h"
@@ -36,12 +39,25 @@ class Hub {
   Status mute_tgid(pid_t tgid);
   SensorReport report() const;
 
+  // The kernel filter (activity sensors): a client's mutes changed. Returns
+  // once the loop thread has rewritten the maps (or after a timeout).
+  Status mutes_changed();
+  uint64_t kernel_filtered();  // events the kernel muted, all activity sensors
+  uint64_t activity_records();  // records the activity sensors read from the kernel
+  // Network AUTH in the kernel; null clears it.
+  Status set_network_policy(const NetworkPolicy* policy);
+
   // AUTH: started on the first AUTH subscription.
   Status subscriptions_changed();
   Status add_auth_scope(const std::string& path, AuthScope scope);
   Status remove_auth_scope(const std::string& path, AuthScope scope);
   auth::AuthBroker* broker() { return broker_.get(); }
   static void set_auth_options(const AuthOptions& options);
+
+  // A sensor its owner set up (the self-protection guards): started here with
+  // the hub's sink and polled from the loop like the others. On failure the
+  // reason goes to report().missing and nothing stays loaded.
+  Status add_sensor(std::unique_ptr<sensors::Sensor> sensor);
 
   // A sensor started on demand (file, network, … events) and its factory.
   struct OnDemand {
@@ -57,7 +73,9 @@ class Hub {
   Hub() = default;
   Status start(const ClientOptions& options);
   void loop();
-  void on_raw(sensors::RawEvent&& event);
+  void on_raw(sensors::RawEvent&& event);       // from a sensor: batched while the loop polls
+  void process_raw(sensors::RawEvent&& event);  // enrich and dispatch
+  void dispatch_batch();
   Status ensure_auth_locked();
   void handle_auth(auth::Request&& request);
   void publish_decision(const auth::Request& request, AuthResultEvent&& event);
@@ -65,6 +83,7 @@ class Hub {
   void wake();
   Status start_on_demand_sensors();  // for the current subscriptions
   void dispatch(const Message& message, const std::vector<std::string_view>& targets);
+  void sync_kernel_filter();  // loop thread: clients' subscriptions and mutes -> kernel maps
   Message make_message(EventType type, uint64_t boot_ns, pid_t tid, ProcessPtr process,
                        Event&& payload) const;
 
@@ -92,6 +111,17 @@ class Hub {
   std::deque<auth::Request> auth_requests_;
   std::deque<std::pair<auth::Request, AuthResultEvent>> auth_decisions_;
   std::unordered_map<uint64_t, ProcessPtr> auth_instigators_;  // request id → process (loop thread)
+
+  // Records of one loop pass, from every ring, put in kernel time order before
+  // dispatch: a process's file event must come before its exit (loop thread).
+  std::vector<sensors::RawEvent> batch_;
+  bool batching_ = false;
+  std::shared_ptr<sensors::bpf::KernelFilter> kernel_filter_;
+  std::unique_ptr<sensors::bpf::NetworkRules> network_rules_;  // guarded by sensor_mu_
+  std::mutex filter_mu_;  // sync requests from client threads, done by the loop
+  std::condition_variable filter_cv_;
+  uint64_t filter_requested_ = 0;
+  uint64_t filter_applied_ = 0;
 };
 
 }  // namespace ward::detail

@@ -1,87 +1,142 @@
-// wardd: the agent. On its built-in defaults it observes (monitor mode: it
-// never blocks) and prints one line per event. With --policy it enforces a
-// policy file through AUTH on the scopes given.
+// wardd: the agent. With no config file it runs on the built-in defaults
+// (daemon/config.h): monitor mode, every process and file event into the
+// embedded store and a one-line summary per event on stdout. A config file
+// (--config, see packaging/wardd.yaml) changes that; command-line flags
+// override the file. SIGHUP reloads the policy file; SIGINT/SIGTERM stop.
 #include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <mutex>
+#include <filesystem>
 #include <string>
 
-#include "output/serializer.h"
-#include "policy/policy_client.h"
-#include "ward/ward.h"
+#include "daemon/config.h"
+#include "daemon/daemon.h"
+#include "daemon/sd_notify.h"
+#include "tamper/wardd_protection.h"
 
 namespace {
 
-std::string summary_of(const ward::Message& m) {
-  const auto& p = *m.process;
-  char line[512];
-  if (const auto* e = m.as<ward::ExecEvent>()) {
-    std::string args;
-    for (const auto& a : e->args) args += (args.empty() ? "" : " ") + a;
-    if (args.size() > 200) args = args.substr(0, 200) + "…";
-    std::snprintf(line, sizeof(line), "%s pid=%d ppid=%d uid=%u %s [%s]%s%s",
-                  m.action_type == ward::ActionType::Auth ? "auth_exec" : "exec", e->target->audit_token.pid,
-                  e->target->ppid, e->target->audit_token.euid, e->target->executable.path.c_str(),
-                  args.c_str(), e->target->package ? " pkg=" : "",
-                  e->target->package ? e->target->package->c_str() : "");
-  } else if (const auto* f = m.as<ward::ForkEvent>()) {
-    std::snprintf(line, sizeof(line), "fork pid=%d child=%d %s", p.audit_token.pid, f->child->audit_token.pid,
-                  p.executable.path.c_str());
-  } else if (const auto* x = m.as<ward::ExitEvent>()) {
-    std::snprintf(line, sizeof(line), "exit pid=%d status=%d %s", p.audit_token.pid, x->stat,
-                  p.executable.path.c_str());
-  } else if (const auto* r = m.as<ward::AuthResultEvent>()) {
-    std::snprintf(line, sizeof(line), "%s %s pid=%d %s by=%s%s%s%s",
-                  r->auth_event_type == 0 ? "exec" : "open", r->would_deny ? "would-deny" : r->result.c_str(),
-                  p.audit_token.pid, r->target.c_str(), r->decided_by.c_str(),
-                  r->rule.empty() ? "" : " rule=", r->rule.c_str(), r->cached ? " cached" : "");
-  } else {
-    std::snprintf(line, sizeof(line), "%.*s pid=%d %s",
-                  static_cast<int>(ward::event_name(m.event_type).size()),
-                  ward::event_name(m.event_type).data(), p.audit_token.pid, p.executable.path.c_str());
+using ward::daemon::DaemonConfig;
+using ward::daemon::RecordFormat;
+using ward::daemon::StdoutOutput;
+
+// --format: the terminal output ("none" removes it).
+void set_stdout_format(DaemonConfig& config, const std::string& format) {
+  auto is_stdout = [](const ward::daemon::Output& o) { return std::holds_alternative<StdoutOutput>(o.sink); };
+  if (format == "none") {
+    std::erase_if(config.outputs, is_stdout);
+    return;
   }
-  return line;
+  const RecordFormat f = *ward::daemon::record_format_from_name(format);
+  for (auto& o : config.outputs)
+    if (is_stdout(o)) {
+      std::get<StdoutOutput>(o.sink).format = f;
+      return;
+    }
+  config.outputs.insert(config.outputs.begin(), ward::daemon::Output{StdoutOutput{f}, {}, 0});
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"wardd: the Ward endpoint security agent"};
-  std::string sensor = "auto", format = "summary", policy_path;
+  std::string config_path, sensor, format, policy_path, mode, control_socket, metrics_listen;
   std::vector<std::string> scopes;
-  uint32_t exec_deadline_ms = 5000, open_deadline_ms = 5000;
-  bool fail_closed = false;
-  app.add_option("--sensor", sensor, "Process sensor: auto, bpf or proc-connector")
-      ->check(CLI::IsMember({"auto", "bpf", "proc-connector"}));
-  app.add_option("--format", format, "Terminal output: summary (one line per event), json (eslogger), none")
-      ->check(CLI::IsMember({"summary", "json", "none"}));
-  app.add_option("--policy", policy_path, "Policy file (YAML) to enforce; SIGHUP reloads it");
-  app.add_option("--auth-scope", scopes, "Mount(s) whose exec/open the policy decides")->type_name("PATH");
-  app.add_option("--exec-deadline-ms", exec_deadline_ms, "AUTH exec deadline")
-      ->check(CLI::Range(10u, 600000u));
-  app.add_option("--open-deadline-ms", open_deadline_ms, "AUTH open deadline")
-      ->check(CLI::Range(10u, 600000u));
+  uint32_t exec_deadline_ms = 0, open_deadline_ms = 0;
+  bool fail_closed = false, check_only = false, no_store = false, no_metrics = false;
+  app.add_option("-c,--config", config_path, "Config file (YAML); without one, the built-in defaults")
+      ->check(CLI::ExistingFile);
+  app.add_flag("--check-config", check_only, "Validate the config (and the policy file it names), then exit");
+  auto* sensor_opt = app.add_option("--sensor", sensor, "Process sensor: auto, bpf or proc-connector")
+                         ->check(CLI::IsMember({"auto", "bpf", "proc-connector"}));
+  auto* format_opt = app.add_option("--format", format,
+                                    "Terminal output: summary, json (eslogger), eslogger, ecs, ocsf or none")
+                         ->check(CLI::IsMember({"summary", "json", "eslogger", "ecs", "ocsf", "none"}));
+  auto* policy_opt =
+      app.add_option("--policy", policy_path, "Policy file (YAML) to enforce; SIGHUP reloads it");
+  auto* mode_opt = app.add_option("--mode", mode, "monitor or lockdown: overrides the policy file's mode")
+                       ->check(CLI::IsMember({"monitor", "lockdown"}));
+  auto* scope_opt = app.add_option("--auth-scope", scopes,
+                                   "Mount(s) whose exec/open the policy decides (replaces auth.scopes)")
+                        ->type_name("PATH");
+  auto* exec_opt = app.add_option("--exec-deadline-ms", exec_deadline_ms, "AUTH exec deadline")
+                       ->check(CLI::Range(10u, 600000u));
+  auto* open_opt = app.add_option("--open-deadline-ms", open_deadline_ms, "AUTH open deadline")
+                       ->check(CLI::Range(10u, 600000u));
   app.add_flag("--fail-closed", fail_closed, "Deny when the policy misses a deadline (default: allow)");
+  auto* socket_opt =
+      app.add_option("--control-socket", control_socket, "Control socket path for `ward`")->type_name("PATH");
+  auto* metrics_opt = app.add_option("--metrics-listen", metrics_listen, "Prometheus endpoint HOST:PORT")
+                          ->type_name("HOST:PORT");
+  app.add_flag("--no-metrics", no_metrics, "No Prometheus endpoint");
+  app.add_flag("--no-store", no_store, "No embedded event store output");
+  ward::tamper::WarddProtectionFlags protection_flags;
+  ward::tamper::add_self_protection_options(app, protection_flags);
   CLI11_PARSE(app, argc, argv);
-  if (geteuid() != 0) {
-    std::fprintf(stderr, "wardd: must run as root\n");
-    return 1;
-  }
 
-  // Validate everything before anything starts: a bad file leaves nothing half-started.
-  std::optional<ward::policy::Policy> policy;
-  if (!policy_path.empty()) {
-    auto loaded = ward::policy::load_policy_file(policy_path);
+  // The config: the file (or the defaults), then the flags on top.
+  DaemonConfig config = ward::daemon::default_config();
+  if (!config_path.empty()) {
+    auto loaded = ward::daemon::load_config_file(config_path);
     if (!loaded) {
       std::fprintf(stderr, "wardd: %s\n", loaded.status().message().c_str());
       return 2;
     }
-    policy = std::move(loaded.value());
-    if (scopes.empty())
-      std::fprintf(stderr, "wardd: warning: --policy without --auth-scope decides nothing\n");
+    config = std::move(loaded.value());
+  }
+  if (sensor_opt->count())
+    config.backend = sensor == "bpf"              ? ward::SensorBackend::Bpf
+                     : sensor == "proc-connector" ? ward::SensorBackend::ProcConnector
+                                                  : ward::SensorBackend::Auto;
+  if (format_opt->count()) set_stdout_format(config, format);
+  if (policy_opt->count()) config.policy_file = std::filesystem::absolute(policy_path).string();
+  if (mode_opt->count())
+    config.mode = mode == "lockdown" ? ward::policy::Mode::Lockdown : ward::policy::Mode::Monitor;
+  if (scope_opt->count()) {
+    config.auth_scopes.clear();
+    for (const auto& s : scopes)
+      config.auth_scopes.push_back({std::filesystem::absolute(s).string(), ward::AuthScope::Mount});
+  }
+  if (exec_opt->count()) config.exec_deadline_ms = exec_deadline_ms;
+  if (open_opt->count()) config.open_deadline_ms = open_deadline_ms;
+  if (fail_closed) config.fail_mode = ward::DeadlineMissMode::FailClosed;
+  if (socket_opt->count()) {
+    if (control_socket.empty() || control_socket == "none") {
+      config.control_enabled = false;
+    } else {
+      config.control_socket = std::filesystem::absolute(control_socket).string();
+      config.control_enabled = true;
+    }
+  }
+  if (metrics_opt->count()) {
+    if (std::string why = ward::daemon::check_listen_address(metrics_listen); !why.empty()) {
+      std::fprintf(stderr, "wardd: --metrics-listen: %s\n", why.c_str());
+      return 2;
+    }
+    config.metrics_listen = metrics_listen;
+    config.metrics_enabled = true;
+  }
+  if (no_metrics) config.metrics_enabled = false;
+  if (no_store)
+    std::erase_if(config.outputs,
+                  [](const auto& o) { return std::holds_alternative<ward::daemon::StoreOutput>(o.sink); });
+
+  if (check_only) {
+    if (!config.policy_file.empty()) {
+      auto policy = ward::policy::load_policy_file(config.policy_file);
+      if (!policy) {
+        std::fprintf(stderr, "wardd: %s\n", policy.status().message().c_str());
+        return 2;
+      }
+    }
+    std::printf("wardd: %s: config OK (%zu outputs)\n", config.source.c_str(), config.outputs.size());
+    return 0;
+  }
+  if (geteuid() != 0) {
+    std::fprintf(stderr, "wardd: must run as root\n");
+    return 1;
   }
 
   sigset_t signals;
@@ -90,91 +145,57 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A terminal or pipe that goes away shows up as counted write errors.
+  signal(SIGPIPE, SIG_IGN);
 
-  ward::ClientOptions options;
-  options.backend = sensor == "bpf"              ? ward::SensorBackend::Bpf
-                    : sensor == "proc-connector" ? ward::SensorBackend::ProcConnector
-                                                 : ward::SensorBackend::Auto;
-  options.deadline_miss_mode =
-      fail_closed ? ward::DeadlineMissMode::FailClosed : ward::DeadlineMissMode::FailOpen;
-  ward::AuthOptions auth;
-  auth.exec_deadline_ms = exec_deadline_ms;
-  auth.open_deadline_ms = open_deadline_ms;
-  ward::Client::set_auth_options(auth);
-
-  auto serializer = ward::output::make_eslogger_json_serializer();
-  std::mutex out_mu;
-  std::string line;
-  auto observer = ward::Client::create(
-      [&](const ward::Message& m) {
-        if (format == "none") return;
-        std::lock_guard lock(out_mu);
-        line.clear();
-        if (format == "json")
-          serializer->serialize(m, line);
-        else
-          line = summary_of(m);
-        line.push_back('\n');
-        std::fwrite(line.data(), 1, line.size(), stdout);
-      },
-      options);
-  if (!observer) {
-    std::fprintf(stderr, "wardd: %s\n", observer.status().message().c_str());
+  int exit_code = 1;
+  // Anti-tamper first, so that the daemon's sensor report names its guards.
+  auto protection = ward::tamper::start_for_wardd(protection_flags, config, config_path);
+  if (!protection) {
+    std::fprintf(stderr, "wardd: %s\n", protection.status().message().c_str());
     return 1;
   }
-  observer.value()->mute_process_id_in_kernel(getpid());
-  observer.value()->set_drained_handler([] { std::fflush(stdout); });
-  observer.value()->set_drop_handler([&](const ward::DropReport& d) {
-    std::lock_guard lock(out_mu);
-    line.clear();
-    serializer->serialize_drop(d, line);
-    std::fprintf(stdout, "%s\n", line.c_str());
-  });
-  std::vector<ward::EventType> notify;
-  for (const auto& info : ward::kEventTypes)
-    if (info.action == ward::ActionType::Notify) notify.push_back(info.type);
-  if (auto s = observer.value()->subscribe(notify); !s) {
-    std::fprintf(stderr, "wardd: %s\n", s.message().c_str());
-    return 1;
+  auto daemon = ward::daemon::Daemon::start(config, exit_code);
+  if (!daemon) {
+    std::fprintf(stderr, "wardd: %s\n", daemon.status().message().c_str());
+    return exit_code;
   }
-
-  std::unique_ptr<ward::policy::PolicyClient> enforcer;
-  if (policy) {
-    auto created = ward::policy::PolicyClient::create(std::move(*policy), options);
-    if (!created) {
-      std::fprintf(stderr, "wardd: %s\n", created.status().message().c_str());
-      return 1;
-    }
-    enforcer = std::move(created.value());
-    for (const auto& s : scopes)
-      if (auto st = enforcer->client().add_auth_scope(s, ward::AuthScope::Mount); !st) {
-        std::fprintf(stderr, "wardd: %s\n", st.message().c_str());
-        return 1;
-      }
-  }
-
-  auto report = observer.value()->sensors();
-  std::fprintf(stderr, "wardd: running (%s; sensors: %s)\n",
-               enforcer ? (enforcer->policy()->mode == ward::policy::Mode::Lockdown ? "lockdown" : "monitor")
-                        : "monitor, no policy",
-               report.active.c_str());
-  for (const auto& m : report.missing) std::fprintf(stderr, "wardd: unavailable: %s\n", m.c_str());
+  protection.value()->release_history();  // the outputs subscribe in Daemon::start
+  std::fprintf(stderr, "wardd: running (%s)\n", daemon.value()->description().c_str());
+  for (const auto& m : daemon.value()->sensors().missing)
+    std::fprintf(stderr, "wardd: unavailable: %s\n", m.c_str());
+  for (const auto& line : protection.value()->status_lines())
+    std::fprintf(stderr, "wardd: %s\n", line.c_str());
+  if (config.control_enabled)
+    std::fprintf(stderr, "wardd: control socket %s\n", config.control_socket.c_str());
+  if (config.metrics_enabled)
+    std::fprintf(stderr, "wardd: metrics on %s\n", daemon.value()->metrics_url().c_str());
+  bool has_store = false;
+  for (const auto& o : config.outputs)
+    has_store = has_store || std::holds_alternative<ward::daemon::StoreOutput>(o.sink);
+  for (const auto& o : config.outputs)
+    if (const auto* s = std::get_if<ward::daemon::StoreOutput>(&o.sink))
+      std::fprintf(stderr, "wardd: event store %s (ward query reads it)\n", s->path.c_str());
+  if (!has_store) std::fprintf(stderr, "wardd: no event store output configured\n");
+  ward::daemon::notify_systemd("READY=1\nSTATUS=" + daemon.value()->description());
 
   for (;;) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig != SIGHUP) break;
-    if (!enforcer) {
-      std::fprintf(stderr, "wardd: SIGHUP: no policy file to reload\n");
-      continue;
-    }
-    ward::Status s = enforcer->reload(policy_path);
+    ward::daemon::notify_systemd("RELOADING=1");
+    ward::Status s = daemon.value()->reload_policy();
     if (s)
-      std::fprintf(stderr, "wardd: policy reloaded from %s\n", policy_path.c_str());
+      std::fprintf(stderr, "wardd: policy reloaded from %s\n", config.policy_file.c_str());
+    else if (config.policy_file.empty())
+      std::fprintf(stderr, "wardd: SIGHUP: no policy file to reload\n");
     else
       std::fprintf(stderr, "wardd: policy NOT reloaded, the previous one stays in force: %s\n",
                    s.message().c_str());
+    ward::daemon::notify_systemd("READY=1");
   }
+  ward::daemon::notify_systemd("STOPPING=1");
   std::fprintf(stderr, "wardd: stopping\n");
+  daemon.value().reset();
   return 0;
 }

@@ -15,7 +15,6 @@
 #include <string>
 #include <type_traits>
 
-#include "output/field_json.h"
 #include "output/json_writer.h"
 #include "output/mapping_helpers.h"
 #include "output/payload_facts.h"
@@ -199,7 +198,7 @@ class EcsJson final : public Serializer {
     if (m.event)
       std::visit([&](const auto& payload) { write_payload(w, m, payload); }, *m.event);
     else
-      write_unmapped(w, m, nullptr);
+      write_without_payload(w, m);
     w.end_object();
   }
 
@@ -219,8 +218,9 @@ class EcsJson final : public Serializer {
     w.value("ward");
     w.end_object();
     std::string_view name = d.event_type ? event_name(*d.event_type) : std::string_view{};
-    std::string message = std::to_string(d.count) + (name.empty() ? " events" : " " + std::string(name) + " events") +
-                          " lost at " + d.source;
+    std::string message = std::to_string(d.count) +
+                          (name.empty() ? " events" : " " + std::string(name) + " events") + " lost at " +
+                          d.source;
     w.key("error");
     w.begin_object();
     w.key("message");
@@ -323,8 +323,9 @@ class EcsJson final : public Serializer {
   // the file decided about is file.*, the deciding rule rule.name.
   void write_payload(JsonWriter& w, const Message& m, const AuthResultEvent& e) const {
     bool allowed = e.result == "allow";
-    write_event(w, m, {"intrusion_detection", allowed ? "allowed" : "denied", allowed ? "success" : "failure",
-                       e.latency_ns});
+    write_event(w, m,
+                {"intrusion_detection", allowed ? "allowed" : "denied", allowed ? "success" : "failure",
+                 e.latency_ns});
     write_instigator(w, m);
     if (!e.target.empty()) {
       w.key("file");
@@ -440,12 +441,11 @@ class EcsJson final : public Serializer {
     w.end_object();
   }
 
-  template <typename WritePayload>
-  void write_unmapped(JsonWriter& w, const Message& m, WritePayload&& write_fields) const {
+  // A message without a payload (none is sent today): what is known.
+  void write_without_payload(JsonWriter& w, const Message& m) const {
     write_event(w, m, {{}, {}, "unknown", {}});
     write_instigator(w, m);
     begin_ward(w, m, m.process.get());
-    if constexpr (!std::is_same_v<std::decay_t<WritePayload>, std::nullptr_t>) write_fields();
     w.end_object();
   }
 

@@ -5,6 +5,8 @@
 // tests point at the new type.
 #pragma once
 
+#include <cstdio>
+#include <ctime>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +42,19 @@ bool is_absent(const T& v) {
     return false;
 }
 
+// RFC 3339 for a file or clock time, before 1970 too (utimes can set those).
+inline std::string format_timespec(const Timespec& t) {
+  if (t.sec >= 0) return format_rfc3339_ns(static_cast<uint64_t>(t.sec) * 1'000'000'000 + t.nsec);
+  time_t secs = static_cast<time_t>(t.sec);
+  tm utc{};
+  gmtime_r(&secs, &utc);
+  char buf[64];
+  std::size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &utc);
+  char frac[16];
+  snprintf(frac, sizeof(frac), ".%09uZ", static_cast<unsigned>(t.nsec % 1'000'000'000));
+  return std::string(buf, n) + frac;
+}
+
 template <typename T>
 void write_value(JsonWriter& w, const T& v);
 
@@ -69,7 +84,7 @@ void write_value(JsonWriter& w, const T& v) {
   } else if constexpr (std::is_same_v<T, WallTime>) {
     w.value(format_rfc3339_ns(v.ns));
   } else if constexpr (std::is_same_v<T, Timespec>) {
-    w.value(format_rfc3339_ns(static_cast<uint64_t>(v.sec) * 1'000'000'000 + v.nsec));
+    w.value(format_timespec(v));
   } else if constexpr (is_optional<T>::value || is_shared_ptr<T>::value) {
     if (v)
       write_value(w, *v);

@@ -18,7 +18,8 @@ std::string errno_text(int err) { return std::generic_category().message(err); }
 
 Result<std::unique_ptr<RotatingFileWriter>> RotatingFileWriter::open(FileWriterOptions options) {
   if (options.path.empty()) return Status::error("file writer: no path given");
-  if (options.max_file_bytes == 0) return Status::error("file writer " + options.path + ": max_file_bytes is 0");
+  if (options.max_file_bytes == 0)
+    return Status::error("file writer " + options.path + ": max_file_bytes is 0");
   if (options.keep_files == 0) return Status::error("file writer " + options.path + ": keep_files is 0");
   std::unique_ptr<RotatingFileWriter> writer(new RotatingFileWriter(std::move(options)));
   if (Status s = writer->open_current(); !s) return s;
@@ -38,9 +39,10 @@ std::string RotatingFileWriter::rotated_path(unsigned index) const {
 }
 
 Status RotatingFileWriter::open_current() {
-  int fd = ::open(options_.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, options_.mode);
+  // Read-write only to look at the last byte below; writes always append.
+  int fd = ::open(options_.path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, options_.mode);
   if (fd < 0) return Status::error("cannot open " + options_.path + ": " + errno_text(errno));
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) {
     int err = errno;
     ::close(fd);
@@ -51,7 +53,8 @@ Status RotatingFileWriter::open_current() {
   // first, so the next record starts a line of its own.
   if (file_bytes_ > 0) {
     char last = '\n';
-    if (::pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n' && ::write(fd, "\n", 1) == 1) ++file_bytes_;
+    if (::pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n' && ::write(fd, "\n", 1) == 1)
+      ++file_bytes_;
   }
   fd_ = fd;
   return Status::ok();
@@ -61,13 +64,15 @@ Status RotatingFileWriter::write(const Record& record) {
   std::lock_guard lock(mutex_);
   if (record.payload.find('\n') != std::string::npos) {
     ++counters_.errors;
-    return Status::error(options_.path + ": record " + record.id + " contains a newline; records are single lines");
+    return Status::error(options_.path + ": record " + record.id +
+                         " contains a newline; records are single lines");
   }
   uint64_t line = record.payload.size() + 1;
   if (line > options_.max_file_bytes) {
     ++counters_.dropped;
-    return Status::error(options_.path + ": record of " + std::to_string(line) + " bytes is larger than max_file_bytes " +
-                         std::to_string(options_.max_file_bytes) + "; dropped");
+    return Status::error(options_.path + ": record of " + std::to_string(line) +
+                         " bytes is larger than max_file_bytes " + std::to_string(options_.max_file_bytes) +
+                         "; dropped");
   }
   if (fd_ < 0) {
     if (Status s = open_current(); !s) {

@@ -31,9 +31,9 @@
 namespace ward::output {
 
 struct FileWriterOptions {
-  std::string path;
+  std::string path{};
   uint64_t max_file_bytes = 64ull * 1024 * 1024;
-  unsigned keep_files = 5;  // the current file included
+  unsigned keep_files = 5;               // the current file included
   std::size_t buffer_bytes = 64 * 1024;  // write(2) once this much is buffered
   bool sync_on_flush = true;             // fdatasync(2) in flush()
   mode_t mode = 0640;                    // for new files: events name users' files and commands

@@ -2,15 +2,16 @@
 // exec and fork are Process Activity: Launch (launch_type Exec / Fork), exit is
 // Terminate, open is File System Activity: Open; an AUTH decision
 // (auth_result) takes the class of the event it decided, with the
-// security_control profile's action and disposition. A payload without a
-// mapping yet is a Base Event (class 0, activity Other) with its fields() under
-// unmapped.<key>, so a new payload serializes before anyone maps it. Ward
-// details OCSF has no attribute for go under `unmapped`. Unknown values are left
-// out, never written as null.
-//
-// Mappings still to write as payloads arrive: file create/rename/unlink/write
-// -> File System Activity (1001) Create 1 / Rename 5 / Delete 4 / Update 3;
-// connect/accept -> Network Activity (4001) Open 1 with src/dst_endpoint.
+// security_control profile's action and disposition. Every other payload goes
+// through one generic writer: class and activity from ocsf_activity() (file
+// events: File System Activity; signal, ptrace, set*id: Process Activity;
+// connect, accept, bind: Network Activity; mmap: Module, mprotect: Memory,
+// kextload: Kernel Extension, bpf: Kernel Activity), its file, target process
+// and endpoints from facts_of() (payload_facts.h), the rest of its fields under
+// unmapped.<key>. A payload nobody has mapped is a Base Event (class 0,
+// activity Other) with all its fields under unmapped.<key>, so it serializes
+// before anyone maps it. Unknown values are left out, never written as null.
+
 #include <sys/sysmacros.h>
 
 #include <array>
@@ -21,7 +22,6 @@
 #include <utility>
 #include <variant>
 
-#include "output/field_json.h"
 #include "output/json_writer.h"
 #include "output/mapping_helpers.h"
 #include "output/payload_facts.h"
@@ -110,8 +110,12 @@ OcsfActivity ocsf_activity(const SeteuidEvent&) { return {kProcessActivity, 5, "
 OcsfActivity ocsf_activity(const SetreuidEvent&) { return {kProcessActivity, 5, "Set User ID"}; }
 OcsfActivity ocsf_activity(const SetgidEvent&) { return {kProcessActivity, kOtherActivity, "Set Group ID"}; }
 OcsfActivity ocsf_activity(const SetegidEvent&) { return {kProcessActivity, kOtherActivity, "Set Group ID"}; }
-OcsfActivity ocsf_activity(const SetregidEvent&) { return {kProcessActivity, kOtherActivity, "Set Group ID"}; }
-OcsfActivity ocsf_activity(const ChdirEvent&) { return {kProcessActivity, kOtherActivity, "Change Directory"}; }
+OcsfActivity ocsf_activity(const SetregidEvent&) {
+  return {kProcessActivity, kOtherActivity, "Set Group ID"};
+}
+OcsfActivity ocsf_activity(const ChdirEvent&) {
+  return {kProcessActivity, kOtherActivity, "Change Directory"};
+}
 OcsfActivity ocsf_activity(const ChrootEvent&) { return {kProcessActivity, kOtherActivity, "Change Root"}; }
 OcsfActivity ocsf_activity(const ConnectEvent& e) {
   if (e.result == -111) return {kNetworkActivity, 5, "Refuse"};  // -ECONNREFUSED
@@ -139,7 +143,8 @@ std::array<OcsfActivity, sizeof...(I)> activities_by_payload_index(std::index_se
 }
 
 OcsfActivity activity_of_event_type(uint32_t es_number) {
-  static const auto kByPayload = activities_by_payload_index(std::make_index_sequence<std::variant_size_v<Event>>());
+  static const auto kByPayload =
+      activities_by_payload_index(std::make_index_sequence<std::variant_size_v<Event>>());
   const EventTypeInfo* info = event_info(static_cast<EventType>(es_number));
   return info ? kByPayload[info->payload_index] : kOther;
 }
@@ -238,7 +243,7 @@ class OcsfJson final : public Serializer {
     if (m.event)
       std::visit([&](const auto& payload) { write_payload(w, m, payload); }, *m.event);
     else
-      write_unmapped(w, m, nullptr);
+      write_without_payload(w, m);
     w.end_object();
   }
 
@@ -253,8 +258,9 @@ class OcsfJson final : public Serializer {
     w.key("severity");
     w.value("Medium");
     std::string_view name = d.event_type ? event_name(*d.event_type) : std::string_view{};
-    std::string message = std::to_string(d.count) + (name.empty() ? " events" : " " + std::string(name) + " events") +
-                          " lost at " + d.source;
+    std::string message = std::to_string(d.count) +
+                          (name.empty() ? " events" : " " + std::string(name) + " events") + " lost at " +
+                          d.source;
     w.key("message");
     w.value(std::string_view(message));
     w.key("count");
@@ -564,13 +570,11 @@ class OcsfJson final : public Serializer {
     w.end_object();
   }
 
-  // A payload without a mapping: a Base Event, the payload under unmapped.
-  template <typename WritePayload>
-  void write_unmapped(JsonWriter& w, const Message& m, WritePayload&& write_fields) const {
+  // A message without a payload (none is sent today): a Base Event.
+  void write_without_payload(JsonWriter& w, const Message& m) const {
     write_header(w, m, kOther, {request_status(m)});
     write_actor(w, m);
     begin_unmapped(w, m, nullptr, m.process.get());
-    if constexpr (!std::is_same_v<std::decay_t<WritePayload>, std::nullptr_t>) write_fields();
     w.end_object();
   }
 

@@ -21,16 +21,16 @@
 namespace ward::output {
 
 struct PayloadFacts {
-  const File* file = nullptr;      // the file the event is about
-  const File* previous = nullptr;  // rename: the file's name before (also a leftover)
-  std::string path{};          // or only its path (link, uipc_bind: directory + name)
-  std::string name{};          // or only a name (memfd_create: "memfd:NAME")
+  const File* file = nullptr;       // the file the event is about
+  const File* previous = nullptr;   // rename: the file's name before (also a leftover)
+  std::string path{};               // or only its path (link, uipc_bind: directory + name)
+  std::string name{};               // or only a name (memfd_create: "memfd:NAME")
   const Process* target = nullptr;  // the process acted on (signal, trace, proc_check)
   const SocketAddress* local = nullptr;
   const SocketAddress* remote = nullptr;
-  int32_t protocol = 0;             // IPPROTO_*
-  bool inbound = false;             // accept: the remote end connected to us
-  std::optional<int64_t> result{};  // 0 or more: done; -errno: failed
+  int32_t protocol = 0;                        // IPPROTO_*
+  bool inbound = false;                        // accept: the remote end connected to us
+  std::optional<int64_t> result{};             // 0 or more: done; -errno: failed
   std::array<std::string_view, 3> consumed{};  // fields written as facts, not repeated as leftovers
 
   bool has_file() const { return file || !path.empty() || !name.empty(); }
@@ -99,7 +99,9 @@ inline PayloadFacts facts_of(const MountEvent& e) {
 inline PayloadFacts facts_of(const UnmountEvent& e) {
   return {.file = &e.mountpoint, .result = e.result, .consumed = {"mountpoint"}};
 }
-inline PayloadFacts facts_of(const SettimeEvent& e) { return {.result = e.result}; }
+// new_time is a time, or a signed step when is_offset: leftover_extras()
+// writes it as the one or the other, so each field keeps one type.
+inline PayloadFacts facts_of(const SettimeEvent& e) { return {.result = e.result, .consumed = {"new_time"}}; }
 inline PayloadFacts facts_of(const BpfEvent& e) { return {.result = e.result}; }
 inline PayloadFacts facts_of(const MemfdCreateEvent& e) {
   // How /proc/PID/fd names it.
@@ -142,6 +144,21 @@ PayloadFacts facts_of(const Payload&) {
   return {};
 }
 
+// Fields a payload's leftovers get beyond its own (written last in the
+// leftovers object); most payloads have none.
+inline void leftover_extras(JsonWriter& w, const SettimeEvent& e) {
+  if (!e.new_time) return;
+  if (e.is_offset) {
+    w.key("offset_ns");
+    w.value(e.new_time->sec * 1'000'000'000 + static_cast<int64_t>(e.new_time->nsec));
+  } else {
+    w.key("new_time");
+    w.value(field_json::format_timespec(*e.new_time));
+  }
+}
+template <typename Payload>
+void leftover_extras(JsonWriter&, const Payload&) {}
+
 // Writes the payload's fields the facts did not cover as one object. Files are
 // reduced to their path (the facts carry the one that matters in full); a
 // process is written by write_process, in the schema's own shape.
@@ -172,6 +189,7 @@ void write_leftovers(JsonWriter& w, const Payload& payload, const PayloadFacts& 
       field_json::write_value(w, member);
     }
   });
+  leftover_extras(w, payload);
   w.end_object();
 }
 

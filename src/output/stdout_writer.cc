@@ -60,9 +60,9 @@ Status StdoutWriter::drain(bool wait) {
     ssize_t n = ::write(options_.fd, buffer_.data() + done, buffer_.size() - done);
     if (n > 0) {
       // Each record ends with the only newline it has: count whole lines out.
-      counters_.written += static_cast<uint64_t>(
-          std::count(buffer_.begin() + static_cast<std::ptrdiff_t>(done),
-                     buffer_.begin() + static_cast<std::ptrdiff_t>(done) + n, '\n'));
+      counters_.written +=
+          static_cast<uint64_t>(std::count(buffer_.begin() + static_cast<std::ptrdiff_t>(done),
+                                           buffer_.begin() + static_cast<std::ptrdiff_t>(done) + n, '\n'));
       done += static_cast<std::size_t>(n);
       continue;
     }

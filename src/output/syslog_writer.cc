@@ -191,7 +191,8 @@ Status SyslogWriter::flush() {
   std::lock_guard lock(mutex_);
   if (fd_ >= 0) return Status::ok();
   auto since = std::chrono::steady_clock::now() - last_attempt_;
-  if (!attempted_ || since >= std::chrono::milliseconds(options_.reconnect_interval_ms)) return connect_socket();
+  if (!attempted_ || since >= std::chrono::milliseconds(options_.reconnect_interval_ms))
+    return connect_socket();
   return Status::error("syslog: not connected (" + last_error_ + ")");
 }
 

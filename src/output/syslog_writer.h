@@ -31,7 +31,7 @@ struct SyslogWriterOptions {
   int facility = 10;  // authpriv: security events, kept private by syslog daemons
   int severity = 6;   // informational
   std::string app_name = "ward";
-  std::string hostname;  // RFC 5424 HOSTNAME; empty: gethostname(2)
+  std::string hostname{};  // RFC 5424 HOSTNAME; empty: gethostname(2)
   int reconnect_interval_ms = 1000;
   int send_timeout_ms = 100;
 };

@@ -9,7 +9,23 @@ Access access_of(int32_t fflag) {
   return w ? Access::Write : Access::Read;
 }
 
+std::mutex g_observer_mu;
+std::function<void(const Policy&)> g_observer;
+std::shared_ptr<const Policy> g_in_force;
+
+void policy_in_force(const std::shared_ptr<const Policy>& policy) {
+  std::lock_guard lock(g_observer_mu);
+  g_in_force = policy;
+  if (g_observer) g_observer(*policy);
+}
+
 }  // namespace
+
+void PolicyClient::observe_policies(std::function<void(const Policy&)> listener) {
+  std::lock_guard lock(g_observer_mu);
+  g_observer = std::move(listener);
+  if (g_observer && g_in_force) g_observer(*g_in_force);
+}
 
 Result<std::unique_ptr<PolicyClient>> PolicyClient::create(Policy policy, ClientOptions options) {
   std::unique_ptr<PolicyClient> self(new PolicyClient());
@@ -19,6 +35,7 @@ Result<std::unique_ptr<PolicyClient>> PolicyClient::create(Policy policy, Client
   if (!client) return client.status();
   self->client_ = std::move(client.value());
   if (Status s = self->subscribe_for(*self->policy_); !s) return s;
+  policy_in_force(self->policy_);
   return self;
 }
 
@@ -47,6 +64,7 @@ Status PolicyClient::set_policy(Policy policy) {
     policy_ = next;
   }
   client_->clear_cache();  // allows cached under the old rules may not hold
+  policy_in_force(next);
   return subscribe_for(*next);
 }
 

@@ -3,6 +3,7 @@
 // parsed and validated; until then the old one keeps deciding.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,6 +24,12 @@ class PolicyClient {
   Status set_policy(Policy policy);
   std::shared_ptr<const Policy> policy() const;
   Client& client() { return *client_; }
+
+  // Process-wide: `listener` is called with every policy that comes into
+  // force in a PolicyClient of this process (created, set_policy, reload),
+  // and at once with the one in force now. Used to mirror the policy into
+  // the kernel (the BPF LSM's exec rules). One listener; a new one replaces it.
+  static void observe_policies(std::function<void(const Policy&)> listener);
 
  private:
   PolicyClient() = default;

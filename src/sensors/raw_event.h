@@ -75,7 +75,7 @@ struct RawLost {
   std::string source;
   RawKind kind = RawKind::Unknown;
   uint64_t count = 0;
-  std::optional<EventType> type;  // for the activity sensors' types (kind is Unknown)
+  std::optional<EventType> type = std::nullopt;  // for the activity sensors' types (kind is Unknown)
 };
 
 // A NOTIFY event a sensor decoded completely (file, network, signal…): only

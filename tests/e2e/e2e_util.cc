@@ -289,6 +289,16 @@ std::set<uint32_t> added_since(const std::set<uint32_t>& before, const std::set<
   return out;
 }
 
+std::set<uint32_t> programs_left_after(const std::set<uint32_t>& before, const std::string& prefix,
+                                       std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = added_since(before, loaded_bpf_programs(prefix));
+    if (left.empty() || std::chrono::steady_clock::now() >= until) return left;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
 std::set<uint32_t> loaded_bpf_programs(const std::string& prefix) {
   std::set<uint32_t> ids;
   __u32 id = 0;

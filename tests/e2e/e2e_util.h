@@ -127,5 +127,10 @@ std::set<uint32_t> loaded_bpf_programs(const std::string& prefix);
 // Ids in `now` that were not in `before`: what a test itself loaded, whatever
 // else runs on the machine.
 std::set<uint32_t> added_since(const std::set<uint32_t>& before, const std::set<uint32_t>& now);
+// The programs (named prefix*) added since `before` that are still loaded
+// after up to `timeout`: the kernel frees a dead process's tracing programs
+// after an RCU grace period, not at its exit.
+std::set<uint32_t> programs_left_after(const std::set<uint32_t>& before, const std::string& prefix,
+                                       std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 }  // namespace ward::e2e

@@ -302,12 +302,12 @@ TEST_F(LogProcessTest, StopsCleanlyAndLeavesNoBpfBehind) {
     int status = log.stop(SIGINT);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   }
-  EXPECT_TRUE(added_since(before, loaded_bpf_programs("ward_")).empty());
+  EXPECT_TRUE(programs_left_after(before, "ward_").empty());
   WardLog term({"exit"});
   ASSERT_TRUE(term.wait_ready());
   int status = term.stop(SIGTERM);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-  EXPECT_TRUE(added_since(before, loaded_bpf_programs("ward_")).empty());
+  EXPECT_TRUE(programs_left_after(before, "ward_").empty());
 }
 
 TEST_F(LogProcessTest, RejectsUnknownEventNames) {

@@ -201,7 +201,9 @@ TEST_F(PolicyTest, BadReloadKeepsThePolicyInForce) {
   std::string blocked = copy_of("/usr/bin/true", "blocked");
   write_policy("mode: lockdown\nbinary_rules:\n  - id: block-true\n    sha256: " + sha256_of(blocked) +
                "\n    policy: block\n");
-  start_wardd();
+  // The test edits the policy file in place, which self-protection forbids
+  // (self_protection_test.cc tests that).
+  start_wardd({"--no-self-protection"});
   ASSERT_EQ(exec_errno({blocked}), EPERM);
   write_policy("mode: monitor\nbinary_rules:\n  - id: x\n    sha256: nothex\n    policy: allow\n");
   kill(wardd_->pid(), SIGHUP);

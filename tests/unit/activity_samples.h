@@ -100,7 +100,7 @@ inline bool fill_activity_sample(Message& m) {
     case EventType::NotifyUnmount:
       return set(UnmountEvent{sample_file("/mnt/scratch", 041777), 2, 0});
     case EventType::NotifySettime:
-      return set(SettimeEvent{0, Timespec{1764626745, 0}, 0});
+      return set(SettimeEvent{0, Timespec{1764626745, 0}, false, 0});
     case EventType::NotifyBpf:
       return set(BpfEvent{5, 26, "ward_exec", 7});
     case EventType::NotifyMemfdCreate:

@@ -159,6 +159,15 @@ TEST_F(BrokerTest, WatchdogCoversRequestsNeverDispatched) {
   EXPECT_EQ(kernel.answer_for(8), false);
 }
 
+TEST_F(BrokerTest, AGoneClientDefersAndNobodyWaitsForIt) {
+  broker->open(request(10, 60'000'000'000), DeadlineMissMode::FailOpen);
+  broker->expect(10, "/x", {client(1), client(2)});
+  broker->respond(10, client(2).client, AuthResult::Allow, false, {});
+  EXPECT_FALSE(kernel.answer_for(10).has_value());
+  broker->client_gone(client(1).client);
+  EXPECT_EQ(kernel.answer_for(10), true);
+}
+
 TEST_F(BrokerTest, DestructionAnswersEverythingPending) {
   broker->open(request(9, 60'000'000'000), DeadlineMissMode::FailOpen);
   broker->expect(9, "/x", {client(1)});

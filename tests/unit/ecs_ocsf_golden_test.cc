@@ -28,10 +28,10 @@
 namespace ward::output {
 namespace {
 
-using samples::sample_message;
-using samples::sample_process;
 using nlohmann::json;
 using nlohmann::ordered_json;
+using samples::sample_message;
+using samples::sample_process;
 
 HostInfo sample_host() {
   HostInfo h;
@@ -120,7 +120,15 @@ std::vector<Variant> variants() {
   v.push_back({"_utimes_both_times", [](const Serializer& s, std::string& out) {
                  Message m = sample_message(EventType::NotifyUtimes);
                  UtimesEvent e = std::get<UtimesEvent>(*m.event);
-                 e.atime = Timespec{1600000000, 5};
+                 e.atime = Timespec{-86400, 5};  // before 1970: touch -d 1969-12-31
+                 m.event = std::make_shared<const Event>(std::move(e));
+                 s.serialize(m, out);
+               }});
+  v.push_back({"_settime_step", [](const Serializer& s, std::string& out) {
+                 Message m = sample_message(EventType::NotifySettime);
+                 SettimeEvent e = std::get<SettimeEvent>(*m.event);
+                 e.new_time = Timespec{-2, 500'000'000};  // stepped back by 1.5 s
+                 e.is_offset = true;
                  m.event = std::make_shared<const Event>(std::move(e));
                  s.serialize(m, out);
                }});
@@ -188,16 +196,19 @@ class EcsFieldChecker {
  private:
   void walk(const json& node, const std::string& path, std::vector<std::string>& problems) {
     if (node.is_object()) {
-      if (auto it = types_.find(path); it != types_.end() && (it->second == "flattened" || it->second == "object")) {
+      if (auto it = types_.find(path);
+          it != types_.end() && (it->second == "flattened" || it->second == "object")) {
         seen_.insert(path);
         return;  // a free-form subtree
       }
-      for (const auto& [key, child] : node.items()) walk(child, path.empty() ? key : path + "." + key, problems);
+      for (const auto& [key, child] : node.items())
+        walk(child, path.empty() ? key : path + "." + key, problems);
       return;
     }
     auto it = types_.find(path);
     if (it == types_.end()) {
-      problems.push_back(path + ": not in tests/fixtures/ecs_fields.json (add it with its ECS type, or map it)");
+      problems.push_back(path +
+                         ": not in tests/fixtures/ecs_fields.json (add it with its ECS type, or map it)");
       return;
     }
     seen_.insert(path);
@@ -274,7 +285,8 @@ TEST(EcsFields, EveryDocumentMatchesTheEcsFieldTypes) {
   };
   // The golden files on disk...
   std::size_t files = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(WARD_GOLDEN_DIR) / "ecs")) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::filesystem::path(WARD_GOLDEN_DIR) / "ecs")) {
     if (entry.path().extension() != ".json") continue;
     check(entry.path().string(), read_file(entry.path()));
     ++files;
@@ -421,9 +433,9 @@ struct FuturePayload {
   ProcessPtr peer;
   static constexpr auto fields() {
     return std::make_tuple(field("address", &FuturePayload::address), field("port", &FuturePayload::port),
-                           field("absent", &FuturePayload::absent), field("direction", &FuturePayload::direction),
-                           field("tags", &FuturePayload::tags), field("when", &FuturePayload::when),
-                           field("peer", &FuturePayload::peer));
+                           field("absent", &FuturePayload::absent),
+                           field("direction", &FuturePayload::direction), field("tags", &FuturePayload::tags),
+                           field("when", &FuturePayload::when), field("peer", &FuturePayload::peer));
   }
 };
 

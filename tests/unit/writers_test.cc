@@ -13,7 +13,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -198,16 +200,22 @@ TEST(RotatingFileWriter, RotatesManyTimesWithinTheBoundsAndKeepsTheNewestRecords
   fs::path log = dir.path() / "events.log";
   constexpr uint64_t kMaxBytes = 1000;
   constexpr unsigned kKeep = 4;
-  auto opened = RotatingFileWriter::open({.path = log.string(), .max_file_bytes = kMaxBytes, .keep_files = kKeep,
-                                          .buffer_bytes = 300, .sync_on_flush = false});
+  auto opened = RotatingFileWriter::open({.path = log.string(),
+                                          .max_file_bytes = kMaxBytes,
+                                          .keep_files = kKeep,
+                                          .buffer_bytes = 300,
+                                          .sync_on_flush = false});
   ASSERT_TRUE(opened) << opened.status().message();
   auto& w = *opened.value();
   constexpr int kRecords = 5000;
   for (int i = 0; i < kRecords; ++i) {
     // 20 to 200 bytes: records of every size straddle the limit.
-    std::string payload = "seq=" + std::to_string(i) + " " + std::string(static_cast<std::size_t>(15 + (i * 37) % 185), 'x');
+    std::string payload =
+        "seq=" + std::to_string(i) + " " + std::string(static_cast<std::size_t>(15 + (i * 37) % 185), 'x');
     ASSERT_TRUE(w.write(record(payload))) << i;
-    if (i % 97 == 0) ASSERT_TRUE(w.flush());
+    if (i % 97 == 0) {
+      ASSERT_TRUE(w.flush());
+    }
   }
   ASSERT_TRUE(w.flush());
   EXPECT_EQ(w.counters().written, static_cast<uint64_t>(kRecords));
@@ -238,15 +246,16 @@ TEST(RotatingFileWriter, RotatesManyTimesWithinTheBoundsAndKeepsTheNewestRecords
     std::string want_prefix = "seq=" + std::to_string(first + static_cast<int>(k)) + " ";
     ASSERT_EQ(all[k].rfind(want_prefix, 0), 0u) << all[k];
     std::size_t pad = all[k].size() - want_prefix.size();
-    EXPECT_EQ(pad, static_cast<std::size_t>(15 + ((first + static_cast<int>(k)) * 37) % 185)) << "a record cut short";
+    EXPECT_EQ(pad, static_cast<std::size_t>(15 + ((first + static_cast<int>(k)) * 37) % 185))
+        << "a record cut short";
   }
   EXPECT_EQ(first + static_cast<int>(all.size()), kRecords) << "the newest records are all there";
 }
 
 TEST(RotatingFileWriter, ARecordLargerThanAFileIsRefusedAndCounted) {
   TempDir dir;
-  auto w = std::move(RotatingFileWriter::open({.path = (dir.path() / "x.log").string(), .max_file_bytes = 100})
-                         .value());
+  auto w = std::move(
+      RotatingFileWriter::open({.path = (dir.path() / "x.log").string(), .max_file_bytes = 100}).value());
   Status s = w->write(record(std::string(100, 'y')));  // 101 bytes with its newline
   EXPECT_FALSE(s);
   EXPECT_NE(s.message().find("larger than max_file_bytes 100"), std::string::npos) << s.message();
@@ -268,7 +277,8 @@ TEST(RotatingFileWriter, AnUnusablePathIsAnErrorWithThePathAndTheReason) {
   std::string missing = (dir.path() / "no-such-dir" / "events.log").string();
   r = RotatingFileWriter::open({.path = missing});
   ASSERT_FALSE(r);
-  EXPECT_NE(r.status().message().find("No such file or directory"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("No such file or directory"), std::string::npos)
+      << r.status().message();
 
   EXPECT_FALSE(RotatingFileWriter::open({.path = ""}));
   EXPECT_FALSE(RotatingFileWriter::open({.path = missing, .keep_files = 0}));
@@ -287,7 +297,8 @@ TEST(RotatingFileWriter, AppendsToAnExistingFileAndRotatesItWhenFull) {
   TempDir dir;
   fs::path log = dir.path() / "events.log";
   std::ofstream(log) << std::string(899, 'o') << '\n';
-  auto w = std::move(RotatingFileWriter::open({.path = log.string(), .max_file_bytes = 1000, .keep_files = 2}).value());
+  auto w = std::move(
+      RotatingFileWriter::open({.path = log.string(), .max_file_bytes = 1000, .keep_files = 2}).value());
   ASSERT_TRUE(w->write(record(std::string(99, 'a'))));  // exactly fills it
   ASSERT_TRUE(w->write(record("next")));
   ASSERT_TRUE(w->flush());
@@ -308,7 +319,8 @@ TEST(RotatingFileWriter, APartialLastLineIsEndedBeforeTheFirstRecord) {
 TEST(RotatingFileWriter, KeepingOneFileStartsItOver) {
   TempDir dir;
   fs::path log = dir.path() / "events.log";
-  auto w = std::move(RotatingFileWriter::open({.path = log.string(), .max_file_bytes = 50, .keep_files = 1}).value());
+  auto w = std::move(
+      RotatingFileWriter::open({.path = log.string(), .max_file_bytes = 50, .keep_files = 1}).value());
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(w->write(record("record " + std::to_string(i))));
   ASSERT_TRUE(w->flush());
   EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1);
@@ -323,14 +335,16 @@ TEST(RotatingFileWriter, AFailedWriteKeepsRecordsWholeAndWritesThemLater) {
   TempDir dir;
   fs::path log = dir.path() / "events.log";
   auto w = std::move(
-      RotatingFileWriter::open({.path = log.string(), .max_file_bytes = 1 << 20, .buffer_bytes = 1 << 20}).value());
+      RotatingFileWriter::open({.path = log.string(), .max_file_bytes = 1 << 20, .buffer_bytes = 1 << 20})
+          .value());
   IgnoreSignal no_sigxfsz(SIGXFSZ);
   rlimit saved{};
   ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
   rlimit small = saved;
   small.rlim_cur = 1000;
   ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
-  for (int i = 0; i < 100; ++i) ASSERT_TRUE(w->write(record("seq=" + std::to_string(i) + std::string(30, '.'))));
+  for (int i = 0; i < 100; ++i)
+    ASSERT_TRUE(w->write(record("seq=" + std::to_string(i) + std::string(30, '.'))));
   Status s = w->flush();
   ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &saved), 0);
   EXPECT_FALSE(s);
@@ -345,7 +359,8 @@ TEST(RotatingFileWriter, AFailedWriteKeepsRecordsWholeAndWritesThemLater) {
   ASSERT_TRUE(w->flush());
   auto all = lines_of(read_all(log));
   ASSERT_EQ(all.size(), 100u);
-  for (int i = 0; i < 100; ++i) EXPECT_EQ(all[static_cast<std::size_t>(i)], "seq=" + std::to_string(i) + std::string(30, '.'));
+  for (int i = 0; i < 100; ++i)
+    EXPECT_EQ(all[static_cast<std::size_t>(i)], "seq=" + std::to_string(i) + std::string(30, '.'));
   EXPECT_EQ(w->counters().written, 100u);
   EXPECT_GE(w->counters().errors, 1u);
 }
@@ -394,7 +409,8 @@ TEST(SyslogWriter, SendsRfc5424MessagesToTheSocket) {
   ASSERT_TRUE(w.write(record(R"({"event":"exec","args":["a b"]})")));
   auto got = listener.receive();
   ASSERT_TRUE(got);
-  std::regex want(R"(<86>1 2025-12-01T22:05:45\.123456Z test-host ward \d+ exec - \{"event":"exec","args":\["a b"\]\})");
+  std::regex want(
+      R"(<86>1 2025-12-01T22:05:45\.123456Z test-host ward \d+ exec - \{"event":"exec","args":\["a b"\]\})");
   EXPECT_TRUE(std::regex_match(*got, want)) << *got;
   EXPECT_EQ(w.counters().written, 1u);
   EXPECT_TRUE(w.flush());
@@ -404,12 +420,15 @@ TEST(SyslogWriter, SendsRfc3164MessagesAsSyslog3Does) {
   TempDir dir;
   fs::path sock = dir.path() / "log";
   Listener listener(sock);
-  SyslogWriter w({.socket_path = sock.string(), .format = SyslogFormat::Rfc3164, .facility = 16, .severity = 5});
+  SyslogWriter w(
+      {.socket_path = sock.string(), .format = SyslogFormat::Rfc3164, .facility = 16, .severity = 5});
   ASSERT_TRUE(w.write(record("{}")));
   auto got = listener.receive();
   ASSERT_TRUE(got);
   // local0.notice = 16 * 8 + 5
-  EXPECT_TRUE(std::regex_match(*got, std::regex(R"(<133>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d ward\[\d+\]: \{\})"))) << *got;
+  EXPECT_TRUE(
+      std::regex_match(*got, std::regex(R"(<133>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d ward\[\d+\]: \{\})")))
+      << *got;
 }
 
 TEST(SyslogWriter, HeaderFieldsStayPrintableAscii) {
@@ -463,8 +482,8 @@ TEST(SyslogWriter, ADaemonThatDoesNotReadCostsCountedDropsNotABlockedWriter) {
   TempDir dir;
   fs::path sock = dir.path() / "log";
   Listener listener(sock);
-  SyslogWriter w({.socket_path = sock.string(), .send_timeout_ms = 2});
-  constexpr int kRecords = 3000;
+  SyslogWriter w({.socket_path = sock.string(), .send_timeout_ms = 1});
+  constexpr int kRecords = 1500;
   auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < kRecords; ++i) (void)w.write(record("{\"seq\":" + std::to_string(i) + "}"));
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
