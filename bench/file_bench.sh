@@ -36,7 +36,7 @@ STORM=$BIN_DIR/file_storm
 FILE_EVENTS=(open close write create unlink rename link truncate setmode setowner utimes setextattr deleteextattr
   mmap mprotect)
 # The syscalls behind those events, for auditd.
-AUDIT_SYSCALLS=open,openat,openat2,creat,close,write,pwrite64,writev,rename,renameat,renameat2,unlink,unlinkat,rmdir
+AUDIT_SYSCALLS=open,openat,openat2,creat,close,write,pwrite,writev,rename,renameat,renameat2,unlink,unlinkat,rmdir
 AUDIT_SYSCALLS+=,link,linkat,symlink,symlinkat,mkdir,mkdirat,mknod,mknodat,truncate,ftruncate,chmod,fchmod,fchmodat
 AUDIT_SYSCALLS+=,chown,fchown,lchown,fchownat,utime,utimes,utimensat,setxattr,lsetxattr,fsetxattr,removexattr
 AUDIT_SYSCALLS+=,lremovexattr,fremovexattr,mmap,mprotect

@@ -198,6 +198,18 @@ void print_status(const json& s) {
     std::printf("not allowed by the kernel:\n");
     for (const auto& m : sensors["missing"]) std::printf("  - %s\n", m.get<std::string>().c_str());
   }
+  if (s.contains("self_protection") && s["self_protection"].is_array()) {
+    if (s["self_protection"].empty()) {
+      std::printf("self-protection: off\n");
+    } else {
+      std::printf("self-protection:\n");
+      for (const auto& line : s["self_protection"]) {
+        std::string l = line.get<std::string>();
+        if (l.rfind("self-protection: ", 0) == 0) l = l.substr(17);
+        std::printf("  - %s\n", l.c_str());
+      }
+    }
+  }
   const json& auth = s["auth"];
   std::string scopes;
   for (const auto& scope : auth["scopes"])

@@ -369,6 +369,11 @@ std::optional<json> Daemon::handle(const json& request, Connection& connection) 
                     "unmute, tail)");
 }
 
+void Daemon::set_self_protection_status(std::vector<std::string> lines) {
+  std::lock_guard lock(protection_mu_);
+  protection_lines_ = std::move(lines);
+}
+
 json Daemon::status_json() const {
   const DaemonStats s = stats();
   json out = {{"ok", true}};
@@ -440,6 +445,10 @@ json Daemon::status_json() const {
     json mutes = json::array();
     for (const auto& m : mutes_) mutes.push_back(m.describe);
     out["mutes"] = mutes;
+  }
+  {
+    std::lock_guard lock(protection_mu_);
+    out["self_protection"] = protection_lines_;
   }
   out["tail_sessions"] = s.tail_sessions;
   out["metrics"] = metrics_ ? json(metrics_->url()) : json(nullptr);

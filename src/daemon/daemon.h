@@ -49,6 +49,9 @@ class Daemon {
   const SensorReport& sensors() const { return sensors_; }
   std::string metrics_url() const;
   DaemonStats stats() const;
+  // The anti-tamper status lines (which path guards files, signals, ptrace,
+  // and why not the LSM), as `ward status` shows them.
+  void set_self_protection_status(std::vector<std::string> lines);
 
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
@@ -104,6 +107,9 @@ class Daemon {
   // process mute names a process image (pid + pidversion), as in ES.
   mutable std::mutex tokens_mu_;
   std::unordered_map<pid_t, AuditToken> tokens_;
+
+  mutable std::mutex protection_mu_;
+  std::vector<std::string> protection_lines_;
 
   mutable std::mutex mutes_mu_;  // also guards tails_
   std::vector<MuteRecord> mutes_;

@@ -337,6 +337,18 @@ TEST_F(AgentTest, StatusShowsTheSensorsAndWhatTheKernelDidNotAllow) {
   }
   EXPECT_EQ(s["store"], store_);
   EXPECT_EQ(s["control_socket"], socket_);
+  // Self-protection: what guards Ward here, and on a kernel without the BPF
+  // LSM, that signals to wardd cannot be denied and why.
+  ASSERT_TRUE(s["self_protection"].is_array());
+  ASSERT_FALSE(s["self_protection"].empty());
+  EXPECT_NE(text.out.find("self-protection:\n"), std::string::npos) << text.out;
+  const bool lsm = wardd_->stderr_text().find("self-protection: files: bpf-lsm") != std::string::npos;
+  if (!lsm) {
+    EXPECT_NE(text.out.find("signals and ptrace aimed at the agent: NOT denied on this kernel (no BPF LSM"),
+              std::string::npos)
+        << text.out;
+    EXPECT_NE(text.out.find("no BPF LSM (bpf:lsm: load failed"), std::string::npos) << text.out;
+  }
   EXPECT_EQ(s["pid"].get<pid_t>() > 0, true);
 }
 
