@@ -159,7 +159,7 @@ static __always_inline void emit_net(__u32 type, long nr, long ret, struct sock*
   h->kseq = next_kseq(type);
   h->cpu = bpf_get_smp_processor_id();
   h->tid = (__u32)bpf_get_current_pid_tgid();
-  bpf_ringbuf_submit(r, wakeup_flags());
+  bpf_ringbuf_submit(r, wakeup_flags_crossing(sizeof(*r), 0));
   count_emitted(type, 0);
 }
 

@@ -254,10 +254,15 @@ static __always_inline void count(__u32 type, int dropped) {
     c->emitted++;
 }
 
-static __always_inline __u64 wakeup_flags(void) {
+/* Wakes the reader when the unread data crosses wakeup_bytes, once: when
+ * the reader lags, a wakeup per record (an IPI each) would tax every
+ * process event, and the reader polls on a timer anyway. `pending`: what
+ * the query does not see of this record yet (its size before
+ * bpf_ringbuf_output, 0 after bpf_ringbuf_reserve). */
+static __always_inline __u64 wakeup_flags_crossing(__u64 size, __u64 pending) {
   if (wakeup_bytes == 0) return 0;
-  return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-                                                                         : BPF_RB_NO_WAKEUP;
+  __u64 after = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + pending;
+  return after >= wakeup_bytes && after < wakeup_bytes + size ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void fill_header(struct ward_rec_header *h, __u16 type, __u32 size) {
@@ -309,7 +314,7 @@ int BPF_PROG(ward_exec, struct task_struct *task, pid_t old_pid, struct linux_bi
   __u32 size = (__u32)__builtin_offsetof(struct ward_exec_rec, data) + off;
   if (size > sizeof(*r)) size = sizeof(*r);
   fill_header(&r->hdr, WARD_REC_EXEC, size);
-  long err = bpf_ringbuf_output(&events, r, size, wakeup_flags());
+  long err = bpf_ringbuf_output(&events, r, size, wakeup_flags_crossing(size, size));
   count(WARD_REC_EXEC, err != 0);
   return 0;
 }
@@ -332,7 +337,7 @@ int BPF_PROG(ward_fork, struct task_struct *parent, struct task_struct *child) {
   r->parent_start_boot_ns = BPF_CORE_READ(parent, group_leader, start_boottime);
   r->pad = 0;
   fill_header(&r->hdr, WARD_REC_FORK, sizeof(*r));
-  bpf_ringbuf_submit(r, wakeup_flags());
+  bpf_ringbuf_submit(r, wakeup_flags_crossing(sizeof(*r), 0));
   count(WARD_REC_FORK, 0);
   return 0;
 }
@@ -359,7 +364,7 @@ int BPF_PROG(ward_exit, struct task_struct *task) {
     r->status = BPF_CORE_READ(task, exit_code);
   r->pad = 0;
   fill_header(&r->hdr, WARD_REC_EXIT, sizeof(*r));
-  bpf_ringbuf_submit(r, wakeup_flags());
+  bpf_ringbuf_submit(r, wakeup_flags_crossing(sizeof(*r), 0));
   count(WARD_REC_EXIT, 0);
   return 0;
 }

@@ -169,10 +169,15 @@ static __always_inline __u64 next_kseq(__u32 type) {
   return __sync_fetch_and_add(seq, 1) + 1;
 }
 
-static __always_inline __u64 wakeup_flags(void) {
+/* Wakes the reader when the unread data crosses wakeup_bytes, once: when
+ * the reader lags, a wakeup per record (an IPI each) would tax every
+ * syscall, and the reader polls on a timer anyway. `pending` is what this
+ * record adds to the ring's unread bytes beyond what the query sees: its
+ * size before bpf_ringbuf_output, 0 after bpf_ringbuf_reserve. */
+static __always_inline __u64 wakeup_flags_crossing(__u64 size, __u64 pending) {
   if (wakeup_bytes == 0) return 0;
-  return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-                                                                       : BPF_RB_NO_WAKEUP;
+  __u64 after = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + pending;
+  return after >= wakeup_bytes && after < wakeup_bytes + size ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 /* Sends a record built in scratch memory; counts it either way. A lost
@@ -190,7 +195,7 @@ static __always_inline void submit_record(void* rec, __u64 size, __u64 max, __u3
   /* Keep the clamp where the verifier sees it. */
   asm volatile("" : "+r"(size));
   if (size > max) return;
-  long err = bpf_ringbuf_output(&events, rec, size, wakeup_flags());
+  long err = bpf_ringbuf_output(&events, rec, size, wakeup_flags_crossing(size, size));
   count_emitted(type, err != 0);
 }
 

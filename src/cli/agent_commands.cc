@@ -303,6 +303,17 @@ void print_rules(const json& r) {
                 rule.value("audit_only", false) ? " audit-only" : "", rule["paths"].dump().c_str(),
                 rule["processes"].dump().c_str(), rule.value("line", 0));
   }
+  if (r.contains("network_rules") && r["network_rules"].is_array()) {
+    std::printf("network rules (%zu, in the kernel for cgroup %s):\n", r["network_rules"].size(),
+                r.value("network_cgroup", "?").c_str());
+    for (const auto& rule : r["network_rules"]) {
+      std::string what;
+      for (const char* key : {"cidr", "port", "executable", "sha256"})
+        if (rule.contains(key)) what += std::string(what.empty() ? "" : " ") + key + " " + rule[key].get<std::string>();
+      std::printf("  %-24s deny %s %s %s\n", rule.value("id", "").c_str(), rule.value("direction", "").c_str(),
+                  rule.value("protocol", "").c_str(), what.c_str());
+    }
+  }
 }
 
 // ---- ward query --------------------------------------------------------------------

@@ -374,24 +374,34 @@ uint64_t Hub::kernel_filtered() {
 
 Status Hub::set_network_policy(const NetworkPolicy* policy) {
   std::lock_guard lock(sensor_mu_);
-  if (network_rules_ && (!policy || network_rules_->cgroup() != policy->cgroup)) {
+  auto detach_current = [this] {
+    if (!network_rules_) return;
+    if (int fd = network_rules_->poll_fd(); fd >= 0) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
     network_rules_->stop();  // detaches from the cgroup
     network_rules_.reset();
+  };
+  if (!policy) {
+    detach_current();
+    return Status::ok();
   }
-  if (!policy) return Status::ok();
   if (policy->cgroup.empty()) return Status::error("network policy: name a cgroup v2 directory");
-  if (!network_rules_) {
-    auto rules = std::make_unique<sensors::bpf::NetworkRules>(policy->cgroup);
-    Status s = rules->start(sensor_config_, [this](sensors::RawEvent&& e) { on_raw(std::move(e)); });
-    if (!s) return s;
-    if (int fd = rules->poll_fd(); fd >= 0) {
-      epoll_event ev{};
-      ev.events = EPOLLIN;
-      epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
-    }
-    network_rules_ = std::move(rules);
+  if (network_rules_ && network_rules_->cgroup() == policy->cgroup) return network_rules_->set_rules(policy->rules);
+  // Another cgroup: the new programs are attached and filled before the old
+  // ones go, so a policy that cannot be applied leaves the one in force.
+  auto rules = std::make_unique<sensors::bpf::NetworkRules>(policy->cgroup);
+  if (Status s = rules->start(sensor_config_, [this](sensors::RawEvent&& e) { on_raw(std::move(e)); }); !s) return s;
+  if (Status s = rules->set_rules(policy->rules); !s) {
+    rules->stop();
+    return s;
   }
-  return network_rules_->set_rules(policy->rules);
+  detach_current();
+  if (int fd = rules->poll_fd(); fd >= 0) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+  }
+  network_rules_ = std::move(rules);
+  return Status::ok();
 }
 
 uint64_t Hub::activity_records() {

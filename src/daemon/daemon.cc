@@ -388,7 +388,8 @@ json Daemon::status_json() const {
       out["policy"] = {{"file", config_.policy_file.empty() ? json(nullptr) : json(config_.policy_file)},
                        {"mode_from", config_.mode ? "config" : "policy file"},
                        {"binary_rules", p->binary_rules.size()},
-                       {"file_access_rules", p->file_rules.size()}};
+                       {"file_access_rules", p->file_rules.size()},
+                       {"network_rules", p->network_rules.size()}};
     } else {
       out["policy"] = nullptr;
     }
@@ -465,7 +466,11 @@ json Daemon::rules_json() const {
   // ordered_json -> json keeps the values; the CLI prints the keys it knows in order.
   for (const auto& r : p->binary_rules) binary.push_back(json::parse(rule_json(r, true).dump()));
   for (const auto& r : p->file_rules) file.push_back(json::parse(rule_json(r, true).dump()));
+  json network = json::array();
+  for (const auto& r : p->network_rules) network.push_back(json::parse(rule_json(r).dump()));
   return {{"ok", true},
+          {"network_rules", network},
+          {"network_cgroup", p->network_cgroup},
           {"file", config_.policy_file.empty() ? json(nullptr) : json(config_.policy_file)},
           {"mode", std::string(policy::to_string(p->mode))},
           {"binary_rules", binary},

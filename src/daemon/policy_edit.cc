@@ -78,6 +78,8 @@ bool id_taken(const policy::Policy& p, const std::string& id, int& line) {
     if (r.id == id) return (line = r.line), true;
   for (const auto& r : p.file_rules)
     if (r.id == id) return (line = r.line), true;
+  for (const auto& r : p.network_rules)
+    if (r.name == id) return (line = 0), true;
   return false;
 }
 
@@ -136,6 +138,23 @@ ordered_json rule_json(const FileAccessRule& rule, bool with_line) {
   return out;
 }
 
+ordered_json rule_json(const NetworkRule& rule) {
+  ordered_json out = ordered_json::object();
+  out["id"] = rule.name;
+  out["direction"] = rule.direction == NetworkDirection::Bind   ? "bind"
+                     : rule.direction == NetworkDirection::Both ? "both"
+                                                                : "connect";
+  out["protocol"] = rule.protocol == NetworkProtocol::Tcp   ? "tcp"
+                    : rule.protocol == NetworkProtocol::Udp ? "udp"
+                                                            : "any";
+  if (!rule.cidr.empty()) out["cidr"] = rule.cidr;
+  if (rule.port_lo != 0)
+    out["port"] = std::to_string(rule.port_lo) + (rule.port_hi != 0 ? "-" + std::to_string(rule.port_hi) : "");
+  if (rule.executable) out["executable"] = *rule.executable;
+  if (rule.sha256) out["sha256"] = *rule.sha256;
+  return out;
+}
+
 std::string render_policy(const policy::Policy& policy, policy::Mode mode) {
   char when[64] = "";
   const std::time_t now = std::time(nullptr);
@@ -157,6 +176,16 @@ std::string render_policy(const policy::Policy& policy, policy::Mode mode) {
     out += "  - ";
     append_flow(rule_json(r), out);
     out += '\n';
+  }
+  if (!policy.network_rules.empty()) {
+    out += "network_cgroup: ";
+    append_flow(ordered_json(policy.network_cgroup), out);
+    out += "\nnetwork_rules:\n";
+    for (const auto& r : policy.network_rules) {
+      out += "  - ";
+      append_flow(rule_json(r), out);
+      out += '\n';
+    }
   }
   return out;
 }
@@ -194,10 +223,12 @@ Result<policy::Policy> with_rule_added(const policy::Policy& current, const std:
 
 Result<policy::Policy> with_rule_removed(const policy::Policy& current, const std::string& id) {
   policy::Policy next = current;
-  const std::size_t before = next.binary_rules.size() + next.file_rules.size();
+  auto count = [&] { return next.binary_rules.size() + next.file_rules.size() + next.network_rules.size(); };
+  const std::size_t before = count();
   std::erase_if(next.binary_rules, [&](const auto& r) { return r.id == id; });
   std::erase_if(next.file_rules, [&](const auto& r) { return r.id == id; });
-  if (next.binary_rules.size() + next.file_rules.size() == before)
+  std::erase_if(next.network_rules, [&](const auto& r) { return r.name == id; });
+  if (count() == before)
     return Status::error("no rule with id '" + id +
                          "' in the policy in force (`ward rules list` shows them)");
   return next;

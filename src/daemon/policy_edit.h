@@ -19,6 +19,7 @@ namespace ward::daemon {
 // with_line adds "line" (where it is in the file) for listings.
 nlohmann::ordered_json rule_json(const policy::BinaryRule& rule, bool with_line = false);
 nlohmann::ordered_json rule_json(const policy::FileAccessRule& rule, bool with_line = false);
+nlohmann::ordered_json rule_json(const NetworkRule& rule);
 
 // The whole policy as a file parse_policy() reads back to the same rules.
 std::string render_policy(const policy::Policy& policy, policy::Mode mode);

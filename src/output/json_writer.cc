@@ -91,16 +91,35 @@ void append_json_string(std::string& out, std::string_view s) {
 }
 
 std::string format_rfc3339_ns(uint64_t ns) {
-  time_t secs = static_cast<time_t>(ns / 1'000'000'000);
+  // An event carries several times (the event's, the process start, the
+  // file's mtime and ctime), and the next event mostly the same seconds: the
+  // date part is cached per second, direct-mapped, per thread.
+  struct Entry {
+    time_t secs = -1;
+    char text[32];
+    std::size_t len = 0;
+  };
+  thread_local Entry cache[16];
+  const auto secs = static_cast<time_t>(ns / 1'000'000'000);
   auto frac = static_cast<unsigned>(ns % 1'000'000'000);
-  tm t{};
-  gmtime_r(&secs, &t);
-  char buf[48];
-  size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &t);
-  std::string out(buf, n);
-  char f[16];
-  snprintf(f, sizeof(f), ".%09uZ", frac);
-  out += f;
+  Entry& e = cache[static_cast<uint64_t>(secs) % 16];
+  if (e.secs != secs) {
+    tm t{};
+    gmtime_r(&secs, &t);
+    e.len = strftime(e.text, sizeof(e.text), "%Y-%m-%dT%H:%M:%S", &t);
+    e.secs = secs;
+  }
+  char tail[11];
+  tail[0] = '.';
+  for (int i = 9; i >= 1; --i) {
+    tail[i] = static_cast<char>('0' + frac % 10);
+    frac /= 10;
+  }
+  tail[10] = 'Z';
+  std::string out;
+  out.reserve(e.len + sizeof(tail));
+  out.append(e.text, e.len);
+  out.append(tail, sizeof(tail));
   return out;
 }
 

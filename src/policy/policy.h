@@ -21,6 +21,13 @@
 //       processes: [{path: /usr/bin/cat}, {sha256: <64 hex>}, {package: coreutils}, {uid: 0}]
 //       access: read               # required: read | write | read_write
 //       audit_only: false          # optional, default false
+//   network_cgroup: /sys/fs/cgroup # optional: the cgroup v2 subtree network rules cover
+//   network_rules:                 # optional, at most 64; decided in the kernel
+//     - id: no-smtp                # required, unique across the whole file
+//       direction: connect         # connect (default) | bind | both
+//       protocol: tcp              # any (default) | tcp | udp
+//       cidr: 10.0.0.0/8           # at least one of cidr, port (N or LOW-HIGH),
+//       port: 25                   #   executable (absolute path), sha256
 //
 // paths: required, non-empty. A plain string is a glob when it contains one
 //   of * ? [ and a literal otherwise; {literal: ...}, {prefix: ...} and
@@ -103,6 +110,7 @@
 #include <vector>
 
 #include "policy/path_matcher.h"
+#include "ward/network_policy.h"
 #include "ward/process.h"
 #include "ward/status.h"
 
@@ -180,6 +188,12 @@ struct Policy {
   Mode mode = Mode::Monitor;
   std::vector<BinaryRule> binary_rules;
   std::vector<FileAccessRule> file_rules;
+  // Network egress and bind rules, decided in the kernel by cgroup sock
+  // programs (ward/network_policy.h) for the processes of network_cgroup and
+  // its descendants. They deny in every mode (as file access rules do): a
+  // matching connect or bind fails with EPERM and is an auth_result event.
+  std::vector<NetworkRule> network_rules;
+  std::string network_cgroup = "/sys/fs/cgroup";
   std::string source;  // the file it came from, for events and errors
 };
 

@@ -34,6 +34,7 @@ Result<std::unique_ptr<PolicyClient>> PolicyClient::create(Policy policy, Client
   auto client = Client::create([raw](const Message& m) { raw->decide(m); }, options);
   if (!client) return client.status();
   self->client_ = std::move(client.value());
+  if (Status s = self->apply_network_rules(*self->policy_); !s) return s;
   if (Status s = self->subscribe_for(*self->policy_); !s) return s;
   policy_in_force(self->policy_);
   return self;
@@ -57,8 +58,24 @@ std::shared_ptr<const Policy> PolicyClient::policy() const {
   return policy_;
 }
 
+Status PolicyClient::apply_network_rules(const Policy& p) {
+  if (p.network_rules.empty()) {
+    if (!network_rules_set_) return Status::ok();
+    if (Status s = client_->clear_network_policy(); !s) return s;
+    network_rules_set_ = false;
+    return Status::ok();
+  }
+  NetworkPolicy network{p.network_cgroup, p.network_rules};
+  if (Status s = client_->set_network_policy(network); !s) {
+    return Status::error((p.source.empty() ? std::string("policy") : p.source) + ": network rules: " + s.message());
+  }
+  network_rules_set_ = true;
+  return Status::ok();
+}
+
 Status PolicyClient::set_policy(Policy policy) {
   auto next = std::make_shared<const Policy>(std::move(policy));
+  if (Status s = apply_network_rules(*next); !s) return s;  // the old policy stays in force
   {
     std::lock_guard lock(mu_);
     policy_ = next;

@@ -35,10 +35,14 @@ class PolicyClient {
   PolicyClient() = default;
   void decide(const Message& m);
   Status subscribe_for(const Policy& p);
+  // The network rules go to the kernel (cgroup sock programs); on failure the
+  // rules in force stay.
+  Status apply_network_rules(const Policy& p);
 
   mutable std::mutex mu_;
   std::shared_ptr<const Policy> policy_;
   std::unique_ptr<Client> client_;
+  bool network_rules_set_ = false;
 };
 
 }  // namespace ward::policy

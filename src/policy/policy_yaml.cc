@@ -10,6 +10,7 @@
 // (jbeder/yaml-cpp#1040, fixed upstream in PR #1319). check_single_document()
 // walks the documents itself and stops when the parser makes no progress; only
 // then is the single document built, with YAML::Load.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -107,6 +108,54 @@ bool is_valid_package_name(std::string_view name) {
     if (!alnum && (i == 0 || (c != '+' && c != '-' && c != '.'))) return false;
   }
   return true;
+}
+
+// The kernel's network rule table (bpf/net_auth.bpf.c).
+constexpr std::size_t kMaxNetworkRules = 64;
+
+bool is_valid_cidr(const std::string& text) {
+  const auto slash = text.find('/');
+  const std::string address = text.substr(0, slash);
+  unsigned char buf[16];
+  int max_prefix = 0;
+  if (inet_pton(AF_INET, address.c_str(), buf) == 1) {
+    max_prefix = 32;
+  } else if (inet_pton(AF_INET6, address.c_str(), buf) == 1) {
+    max_prefix = 128;
+  } else {
+    return false;
+  }
+  if (slash == std::string::npos) return true;
+  const std::string prefix = text.substr(slash + 1);
+  if (prefix.empty() || prefix.size() > 3) return false;
+  int value = 0;
+  for (char c : prefix) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  return value <= max_prefix;
+}
+
+// "443" or "8000-8100".
+bool parse_port_range(const std::string& text, uint16_t& lo, uint16_t& hi) {
+  auto number = [](std::string_view s, uint16_t& out) {
+    if (s.empty() || s.size() > 5) return false;
+    unsigned value = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') return false;
+      value = value * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (value == 0 || value > 65535) return false;
+    out = static_cast<uint16_t>(value);
+    return true;
+  };
+  const auto dash = text.find('-');
+  if (dash == std::string::npos) {
+    hi = 0;
+    return number(text, lo);
+  }
+  std::string_view s(text);
+  return number(s.substr(0, dash), lo) && number(s.substr(dash + 1), hi) && lo <= hi;
 }
 
 constexpr std::array kModes = {Mode::Monitor, Mode::Lockdown};
@@ -368,7 +417,8 @@ class PolicyParser {
     const int line = line_of(root, 1);
     Fields fields;
     if (Status s =
-            read_fields(root, line, "the policy", {"mode", "binary_rules", "file_access_rules"}, fields);
+            read_fields(root, line, "the policy",
+                        {"mode", "binary_rules", "file_access_rules", "network_rules", "network_cgroup"}, fields);
         !s) {
       return s;
     }
@@ -393,6 +443,97 @@ class PolicyParser {
         if (Status s = parse_file_rule(item, line_of(item, value_line(*rules)), rule); !s) return s;
         policy.file_rules.push_back(std::move(rule));
       }
+    }
+    items.clear();
+    if (const Field* rules = find(fields, "network_rules")) {
+      if (Status s = get_sequence(*rules, items); !s) return s;
+      if (items.size() > kMaxNetworkRules) {
+        return error(value_line(*rules), "too many network rules (" + std::to_string(items.size()) +
+                                             "; the kernel's table holds " + std::to_string(kMaxNetworkRules) +
+                                             ")");
+      }
+      for (const YAML::Node& item : items) {
+        NetworkRule rule;
+        if (Status s = parse_network_rule(item, line_of(item, value_line(*rules)), rule); !s) return s;
+        policy.network_rules.push_back(std::move(rule));
+      }
+    }
+    if (const Field* cgroup = find(fields, "network_cgroup")) {
+      if (Status s = get_string(*cgroup, policy.network_cgroup); !s) return s;
+      if (policy.network_cgroup.empty() || policy.network_cgroup[0] != '/') {
+        return error(value_line(*cgroup), "'network_cgroup' must be an absolute path (a cgroup v2 directory)");
+      }
+    }
+    return Status::ok();
+  }
+
+  // {id, direction, protocol, cidr, port, executable, sha256}: what a
+  // connect or bind must match, every field given, to be denied.
+  Status parse_network_rule(const YAML::Node& node, int line, NetworkRule& rule) {
+    static constexpr std::string_view kWhat = "a network rule";
+    Fields fields;
+    if (Status s = read_fields(node, line, kWhat,
+                               {"id", "direction", "protocol", "cidr", "port", "executable", "sha256"}, fields);
+        !s) {
+      return s;
+    }
+    const Field* id = find(fields, "id");
+    if (!id) return missing(line, "id", kWhat);
+    if (Status s = get_rule_id(*id, rule.name); !s) return s;
+    std::string text;
+    if (const Field* f = find(fields, "direction")) {
+      if (Status s = get_string(*f, text); !s) return s;
+      if (text == "connect") {
+        rule.direction = NetworkDirection::Connect;
+      } else if (text == "bind") {
+        rule.direction = NetworkDirection::Bind;
+      } else if (text == "both") {
+        rule.direction = NetworkDirection::Both;
+      } else {
+        return error(value_line(*f), "bad value '" + text + "' for 'direction' (expected one of: connect, bind, both)");
+      }
+    }
+    if (const Field* f = find(fields, "protocol")) {
+      if (Status s = get_string(*f, text); !s) return s;
+      if (text == "tcp") {
+        rule.protocol = NetworkProtocol::Tcp;
+      } else if (text == "udp") {
+        rule.protocol = NetworkProtocol::Udp;
+      } else if (text == "any") {
+        rule.protocol = NetworkProtocol::Any;
+      } else {
+        return error(value_line(*f), "bad value '" + text + "' for 'protocol' (expected one of: tcp, udp, any)");
+      }
+    }
+    if (const Field* f = find(fields, "cidr")) {
+      if (Status s = get_string(*f, rule.cidr); !s) return s;
+      if (!is_valid_cidr(rule.cidr)) {
+        return error(value_line(*f), "bad cidr '" + rule.cidr +
+                                         "' (an IPv4 or IPv6 address, optionally /prefix: 10.0.0.0/8, ::1)");
+      }
+    }
+    if (const Field* f = find(fields, "port")) {
+      if (Status s = get_string(*f, text); !s) return s;
+      if (!parse_port_range(text, rule.port_lo, rule.port_hi)) {
+        return error(value_line(*f), "bad port '" + text + "' (a port 1-65535 or a range LOW-HIGH)");
+      }
+    }
+    if (const Field* f = find(fields, "executable")) {
+      std::string path;
+      if (Status s = get_string(*f, path); !s) return s;
+      if (path.empty() || path[0] != '/') {
+        return error(value_line(*f), "'" + path + "' is not an absolute path");
+      }
+      rule.executable = path;
+    }
+    if (const Field* f = find(fields, "sha256")) {
+      std::string hash;
+      if (Status s = get_sha256(*f, hash); !s) return s;
+      rule.sha256 = hash;
+    }
+    if (rule.cidr.empty() && rule.port_lo == 0 && !rule.executable && !rule.sha256) {
+      // It would deny every connect of every process in the cgroup.
+      return error(line, "a network rule must say what it denies: one or more of cidr, port, executable, sha256");
     }
     return Status::ok();
   }

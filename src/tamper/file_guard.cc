@@ -279,7 +279,14 @@ void FileGuard::on_permission(int fd, pid_t tid) {
   FileGuardEvent ev;
   fill_instigator(ev.rec, tid);
   if (static_cast<pid_t>(ev.rec.tgid) == self_) return respond(true);  // the agent's own opens
+  // /proc/TID/syscall says "running" when the waiter is momentarily awake
+  // (a spurious wakeup inside the permission wait): ask again before
+  // failing closed, or a read of Ward's config would now and then fail.
   std::optional<bool> wants_write = open_wants_write(tid);
+  for (int attempt = 1; attempt < 20 && !wants_write; ++attempt) {
+    usleep(200);
+    wants_write = open_wants_write(tid);
+  }
   if (wants_write && !*wants_write) return respond(true);
   // A write, or an open whose mode cannot be told: denied (fail closed, these
   // are the agent's own files). The file is named before the fd goes.

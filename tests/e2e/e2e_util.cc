@@ -1,6 +1,10 @@
 #include "e2e_util.h"
 
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -12,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 namespace ward::e2e {
@@ -287,6 +292,52 @@ std::set<uint32_t> added_since(const std::set<uint32_t>& before, const std::set<
   for (uint32_t id : now)
     if (!before.count(id)) out.insert(id);
   return out;
+}
+
+Listener::Listener() {
+  fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 || listen(fd, 16) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    throw std::runtime_error("listener");
+  port = ntohs(a.sin_port);
+}
+
+Listener::~Listener() { close(fd); }
+
+int connect_loopback(uint16_t port, int* err) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int r = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  if (err) *err = errno;
+  close(s);
+  return r;
+}
+
+TestCgroup::TestCgroup() {
+  for (const char* root : {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"}) {
+    if (!std::filesystem::exists(std::string(root) + "/cgroup.procs")) continue;
+    if (!std::filesystem::exists(std::string(root) + "/cgroup.controllers")) continue;  // v1
+    path_ = std::string(root) + "/ward-e2e-" + std::to_string(getpid());
+    if (mkdir(path_.c_str(), 0755) == 0) return;
+  }
+  path_.clear();
+}
+
+TestCgroup::~TestCgroup() {
+  if (!path_.empty()) rmdir(path_.c_str());
+}
+
+bool TestCgroup::enter() const {
+  std::ofstream procs(path_ + "/cgroup.procs");
+  procs << getpid() << std::flush;
+  return procs.good();
 }
 
 std::set<uint32_t> programs_left_after(const std::set<uint32_t>& before, const std::string& prefix,

@@ -122,6 +122,35 @@ class Background {
   std::optional<int> status_;
 };
 
+// A TCP listener on 127.0.0.1 (an ephemeral port).
+struct Listener {
+  int fd = -1;
+  uint16_t port = 0;
+  Listener();
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+};
+
+// connect() to 127.0.0.1:port from the calling process; the result and errno.
+int connect_loopback(uint16_t port, int* err = nullptr);
+
+// A cgroup v2 directory of the test's own (empty path() when there is no v2
+// hierarchy); removed, after its processes are gone, on destruction.
+class TestCgroup {
+ public:
+  TestCgroup();
+  ~TestCgroup();
+  TestCgroup(const TestCgroup&) = delete;
+  TestCgroup& operator=(const TestCgroup&) = delete;
+  const std::string& path() const { return path_; }
+  // Moves the calling process in (call it in a child).
+  bool enter() const;
+
+ private:
+  std::string path_;
+};
+
 // Ids of loaded BPF programs whose names start with `prefix`.
 std::set<uint32_t> loaded_bpf_programs(const std::string& prefix);
 // Ids in `now` that were not in `before`: what a test itself loaded, whatever

@@ -521,36 +521,6 @@ class NetworkEventsTest : public ::testing::Test {
 SharedLog NetworkEventsTest::log_;
 
 // A TCP listener on 127.0.0.1 and a free port.
-struct Listener {
-  int fd = -1;
-  uint16_t port = 0;
-  Listener() {
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(a);
-    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 || listen(fd, 16) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-      throw std::runtime_error("listener");
-    port = ntohs(a.sin_port);
-  }
-  ~Listener() { close(fd); }
-};
-
-// connect() to 127.0.0.1:port from the calling process; the result and errno.
-int connect_loopback(uint16_t port, int* err = nullptr) {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int r = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  if (err) *err = errno;
-  close(s);
-  return r;
-}
-
 TEST_F(NetworkEventsTest, ConnectBindAcceptShowAddressesAndPorts) {
   pid_t self = getpid();
   Listener l;
@@ -794,34 +764,6 @@ TEST_F(KernelMutingTest, MutedProcessIsFilteredByTheKernel) {
 }
 
 // ---------------------------------------------------------------- network AUTH in the kernel
-
-// A cgroup v2 directory of the test's own; removed (after its processes
-// are gone) on destruction.
-class TestCgroup {
- public:
-  TestCgroup() {
-    for (const char* root : {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"}) {
-      if (!std::filesystem::exists(std::string(root) + "/cgroup.procs")) continue;
-      if (!std::filesystem::exists(std::string(root) + "/cgroup.controllers")) continue;  // v1
-      path_ = std::string(root) + "/ward-e2e-" + std::to_string(getpid());
-      if (mkdir(path_.c_str(), 0755) == 0) return;
-    }
-    path_.clear();
-  }
-  ~TestCgroup() {
-    if (!path_.empty()) rmdir(path_.c_str());
-  }
-  const std::string& path() const { return path_; }
-  // Moves the calling process in (call it in a child).
-  bool enter() const {
-    std::ofstream procs(path_ + "/cgroup.procs");
-    procs << getpid() << std::flush;
-    return procs.good();
-  }
-
- private:
-  std::string path_;
-};
 
 TEST(NetworkAuthTest, DeniedConnectFailsWithEpermAndIsLogged) {
   if (geteuid() != 0) GTEST_SKIP() << "end-to-end tests need root";

@@ -217,5 +217,60 @@ TEST_F(PolicyTest, BadReloadKeepsThePolicyInForce) {
   EXPECT_EQ(exec_errno({blocked}), 0);
 }
 
+// The policy's network rules go to the kernel's cgroup sock programs: a
+// connect they deny fails with EPERM in the cgroup and is an auth_result;
+// the same connect outside the cgroup, and other ports inside, work; a
+// reload without the rules lifts them.
+TEST_F(PolicyTest, NetworkRulesDenyConnectsInTheKernelAndAreLogged) {
+  TestCgroup cg;
+  ASSERT_FALSE(cg.path().empty()) << "no cgroup v2 hierarchy to make a test cgroup in";
+  Listener denied, allowed;
+  const std::string port = std::to_string(denied.port);
+  write_policy("mode: monitor\nnetwork_cgroup: " + cg.path() +
+               "\nnetwork_rules:\n  - {id: no-test-port, protocol: tcp, cidr: 127.0.0.1/32, port: " + port + "}\n");
+  start_wardd({"--no-self-protection"});  // the test rewrites the policy below
+  // Each probe: a child in the cgroup connects to `p`; its errno (0 = connected).
+  auto connect_in_cgroup = [&](uint16_t p) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      if (!cg.enter()) _exit(100);
+      int err = 0;
+      _exit(connect_loopback(p, &err) == 0 ? 0 : err);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  };
+  EXPECT_EQ(connect_in_cgroup(denied.port), EPERM);
+  EXPECT_EQ(connect_in_cgroup(allowed.port), 0);
+  EXPECT_EQ(connect_loopback(denied.port), 0) << "outside the cgroup nothing is denied";
+
+  std::vector<json> r;
+  for (int tries = 0; tries < 250 && r.empty(); ++tries) r = results_for("tcp://127.0.0.1:" + port);
+  ASSERT_FALSE(r.empty()) << wardd_->stderr_text();
+  EXPECT_EQ(r[0]["result"], "deny");
+  EXPECT_EQ(r[0]["decided_by"], "kernel");
+  EXPECT_EQ(r[0]["rule"], "no-test-port");
+  EXPECT_TRUE(results_for("tcp://127.0.0.1:" + std::to_string(allowed.port)).empty());
+
+  write_policy("mode: monitor\n");
+  kill(wardd_->pid(), SIGHUP);
+  ASSERT_TRUE(wardd_->wait_stderr("policy reloaded")) << wardd_->stderr_text();
+  EXPECT_EQ(connect_in_cgroup(denied.port), 0) << "the reloaded policy has no network rules";
+}
+
+// A network rule the kernel cannot take (no such cgroup) is refused at start
+// with the policy file named, and nothing is left running.
+TEST_F(PolicyTest, NetworkRulesForAMissingCgroupAreAClearError) {
+  write_policy("mode: monitor\nnetwork_cgroup: /sys/fs/cgroup/ward-no-such-cgroup\nnetwork_rules:\n"
+               "  - {id: no-smtp, port: 25}\n");
+  Background bad({bin_path("wardd"), "--policy", policy_, "--no-store", "--no-metrics", "--control-socket",
+                  "none", "--no-self-protection"});
+  int st = bad.wait_exit();
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) != 0) << st;
+  bad.wait_stderr("network rules", std::chrono::seconds(2));
+  EXPECT_NE(bad.stderr_text().find(policy_ + ": network rules: "), std::string::npos) << bad.stderr_text();
+}
+
 }  // namespace
 }  // namespace ward::e2e

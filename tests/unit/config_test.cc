@@ -277,6 +277,11 @@ file_access_rules:
     processes: [{path: /usr/bin/cat}, {sha256: 2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae}, {package: openssh-server}, {uid: 0}, {path_prefix: /opt/}]
     access: read
     audit_only: true
+network_cgroup: /sys/fs/cgroup/app
+network_rules:
+  - {id: no-smtp, protocol: tcp, port: 25}
+  - {id: no-lan, direction: both, cidr: 10.0.0.0/8, port: 8000-8100, executable: /usr/bin/curl}
+  - {id: by-hash, direction: bind, protocol: udp, sha256: 2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae}
 )";
 
 TEST(PolicyEditTest, RenderingReadsBackToTheSameRules) {
@@ -289,6 +294,10 @@ TEST(PolicyEditTest, RenderingReadsBackToTheSameRules) {
   for (std::size_t i = 0; i < p.binary_rules.size(); ++i)
     EXPECT_EQ(rule_json(again.binary_rules[i]), rule_json(p.binary_rules[i])) << text;
   EXPECT_EQ(rule_json(again.file_rules[0]), rule_json(p.file_rules[0])) << text;
+  ASSERT_EQ(again.network_rules.size(), 3u) << text;
+  for (std::size_t i = 0; i < p.network_rules.size(); ++i)
+    EXPECT_EQ(rule_json(again.network_rules[i]), rule_json(p.network_rules[i])) << text;
+  EXPECT_EQ(again.network_cgroup, "/sys/fs/cgroup/app");
   EXPECT_EQ(again.mode, policy::Mode::Lockdown);
   EXPECT_EQ(parse_policy_ok(render_policy(p, policy::Mode::Monitor)).mode, policy::Mode::Monitor);
 }
@@ -309,6 +318,9 @@ TEST(PolicyEditTest, AddAndRemove) {
   ASSERT_TRUE(file) << file.status().message();
   EXPECT_EQ(file.value().file_rules.size(), 2u);
 
+  auto no_smtp = with_rule_removed(p, "no-smtp");
+  ASSERT_TRUE(no_smtp) << no_smtp.status().message();
+  EXPECT_EQ(no_smtp.value().network_rules.size(), 2u);
   auto removed = with_rule_removed(added.value(), "usr");
   ASSERT_TRUE(removed);
   EXPECT_EQ(removed.value().binary_rules.size(), 6u);

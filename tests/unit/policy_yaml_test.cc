@@ -207,7 +207,7 @@ TEST(PolicyYamlErrors, RootMustBeAMapping) {
 TEST(PolicyYamlErrors, UnknownFields) {
   EXPECT_EQ(error_of("mode: monitor\nbinary_rule: []\n"),
             "p.yaml:2: unknown field 'binary_rule' in the policy (expected one of: mode, binary_rules, "
-            "file_access_rules)");
+            "file_access_rules, network_rules, network_cgroup)");
   EXPECT_EQ(error_of("mode: monitor\nbinary_rules:\n  - id: a\n    package: vim\n    polcy: allow\n"),
             "p.yaml:5: unknown field 'polcy' in a binary rule (expected one of: id, policy, sha256, path, "
             "path_prefix, path_glob, package, platform_binary)");
@@ -221,6 +221,60 @@ TEST(PolicyYamlErrors, UnknownFields) {
       "package, uid)");
   EXPECT_EQ(error_of(file_rule_with("paths", "\n      - {regex: /x}")),
             "p.yaml:6: unknown field 'regex' in a path (expected one of: literal, prefix, glob)");
+}
+
+TEST(PolicyYaml, NetworkRules) {
+  Policy p = must_parse(
+      "mode: monitor\n"
+      "network_cgroup: /sys/fs/cgroup/app\n"
+      "network_rules:\n"
+      "  - {id: no-smtp, port: 25}\n"
+      "  - {id: no-lan, direction: both, protocol: tcp, cidr: 10.0.0.0/8, port: 8000-8100}\n"
+      "  - {id: curl-v6, protocol: udp, cidr: '2001:db8::/32', executable: /usr/bin/curl}\n"
+      "  - {id: by-hash, sha256: " + kHash + "}\n");
+  EXPECT_EQ(p.network_cgroup, "/sys/fs/cgroup/app");
+  ASSERT_EQ(p.network_rules.size(), 4u);
+  EXPECT_EQ(p.network_rules[0].name, "no-smtp");
+  EXPECT_EQ(p.network_rules[0].direction, NetworkDirection::Connect);
+  EXPECT_EQ(p.network_rules[0].protocol, NetworkProtocol::Any);
+  EXPECT_EQ(p.network_rules[0].port_lo, 25);
+  EXPECT_EQ(p.network_rules[0].port_hi, 0);
+  EXPECT_EQ(p.network_rules[1].direction, NetworkDirection::Both);
+  EXPECT_EQ(p.network_rules[1].protocol, NetworkProtocol::Tcp);
+  EXPECT_EQ(p.network_rules[1].cidr, "10.0.0.0/8");
+  EXPECT_EQ(p.network_rules[1].port_lo, 8000);
+  EXPECT_EQ(p.network_rules[1].port_hi, 8100);
+  EXPECT_EQ(p.network_rules[2].protocol, NetworkProtocol::Udp);
+  EXPECT_EQ(p.network_rules[2].executable, "/usr/bin/curl");
+  EXPECT_EQ(p.network_rules[3].sha256, kHash);
+  EXPECT_EQ(must_parse("mode: monitor\n").network_cgroup, "/sys/fs/cgroup");
+}
+
+TEST(PolicyYamlErrors, BadNetworkRules) {
+  auto rule = [](const std::string& body) { return error_of("mode: monitor\nnetwork_rules:\n  - " + body + "\n"); };
+  EXPECT_EQ(rule("{id: a, port: 0}"), "p.yaml:3: bad port '0' (a port 1-65535 or a range LOW-HIGH)");
+  EXPECT_EQ(rule("{id: a, port: 70000}"), "p.yaml:3: bad port '70000' (a port 1-65535 or a range LOW-HIGH)");
+  EXPECT_EQ(rule("{id: a, port: 90-80}"), "p.yaml:3: bad port '90-80' (a port 1-65535 or a range LOW-HIGH)");
+  EXPECT_EQ(rule("{id: a, cidr: 10.0.0.0/33}"),
+            "p.yaml:3: bad cidr '10.0.0.0/33' (an IPv4 or IPv6 address, optionally /prefix: 10.0.0.0/8, ::1)");
+  EXPECT_EQ(rule("{id: a, cidr: example.com}"),
+            "p.yaml:3: bad cidr 'example.com' (an IPv4 or IPv6 address, optionally /prefix: 10.0.0.0/8, ::1)");
+  EXPECT_EQ(rule("{id: a, port: 1, direction: out}"),
+            "p.yaml:3: bad value 'out' for 'direction' (expected one of: connect, bind, both)");
+  EXPECT_EQ(rule("{id: a, port: 1, protocol: icmp}"),
+            "p.yaml:3: bad value 'icmp' for 'protocol' (expected one of: tcp, udp, any)");
+  EXPECT_EQ(rule("{id: a, executable: curl}"), "p.yaml:3: 'curl' is not an absolute path");
+  EXPECT_EQ(rule("{id: a, protocol: tcp}"),
+            "p.yaml:3: a network rule must say what it denies: one or more of cidr, port, executable, sha256");
+  EXPECT_EQ(rule("{port: 25}"), "p.yaml:3: missing required field 'id' in a network rule");
+  EXPECT_EQ(error_of("mode: monitor\nbinary_rules:\n  - {id: x, package: vim, policy: block}\n"
+                     "network_rules:\n  - {id: x, port: 25}\n"),
+            "p.yaml:5: duplicate rule id 'x' (first defined on line 3)");
+  EXPECT_EQ(error_of("mode: monitor\nnetwork_cgroup: app\n"),
+            "p.yaml:2: 'network_cgroup' must be an absolute path (a cgroup v2 directory)");
+  std::string many = "mode: monitor\nnetwork_rules:\n";
+  for (int i = 0; i < 65; ++i) many += "  - {id: r" + std::to_string(i) + ", port: 1}\n";
+  EXPECT_EQ(error_of(many), "p.yaml:3: too many network rules (65; the kernel's table holds 64)");
 }
 
 TEST(PolicyYamlErrors, DuplicateFields) {
