@@ -153,7 +153,12 @@ cfg_execsnoop_check() {
   # bpfcc-tools' execsnoop-bpfcc is a different (Python) tool; only the libbpf one here.
   [[ $(head -c 4 "$EXECSNOOP" 2>/dev/null | tr -d '\177') == ELF ]] || { echo "skipped ($EXECSNOOP is not libbpf-tools)"; return 1; }
 }
+TRACEFS_MOUNTED=0  # execsnoop attaches to tracefs tracepoints; mounted (and unmounted at exit) if missing
 cfg_execsnoop_start() {
+  if [[ ! -d /sys/kernel/tracing/events/syscalls ]] && ((TRACEFS_MOUNTED == 0)); then
+    mount -t tracefs nodev /sys/kernel/tracing && TRACEFS_MOUNTED=1 &&
+      log "spawn_bench: mounted tracefs on /sys/kernel/tracing for execsnoop"
+  fi
   start_tool execsnoop "$EXECSNOOP"
   wait_bpf ' name tracepoint__sys' || return 1
   sleep 0.5
@@ -171,6 +176,7 @@ cleanup() {
     ACTIVE=""
   fi
   [[ -n $TOOL_PID ]] && stop_tool
+  if ((TRACEFS_MOUNTED)); then umount /sys/kernel/tracing 2>/dev/null || true; fi
   if ((AUDIT_RULE_ADDED)); then
     auditctl -d never,task >/dev/null 2>&1 && log "spawn_bench: removed the never,task audit rule it added"
   fi

@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
   coreutils procps util-linux bsdutils vim
-  auditd
+  auditd libbpf-tools
   libnats-dev nats-server
   qemu-system-x86 busybox-static cpio e2fsprogs
   prometheus-cpp-dev
