@@ -458,11 +458,18 @@ void Hub::dispatch_batch() {
   // Each ring is in order; across rings the kernel's clock decides. The
   // process ring is read first, so whatever another ring holds from before
   // an exit is in this batch too.
-  std::stable_sort(batch_.begin(), batch_.end(),
-                   [](const auto& a, const auto& b) { return boot_ns_of(a) < boot_ns_of(b); });
+  // The keys are sorted, not the records: a record is large, and moving
+  // each one through a merge sort cost more than everything else here.
+  // (time, index) pairs are unique, so std::sort keeps each ring's order.
   std::vector<sensors::RawEvent> batch;
   batch.swap(batch_);
-  for (auto& e : batch) process_raw(std::move(e));
+  batch_order_.clear();
+  batch_order_.reserve(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) batch_order_.emplace_back(boot_ns_of(batch[i]), i);
+  std::sort(batch_order_.begin(), batch_order_.end());
+  for (const auto& [ns, i] : batch_order_) process_raw(std::move(batch[i]));
+  batch.clear();
+  if (batch_.empty()) batch_.swap(batch);  // keeps the capacity for the next batch
 }
 
 void Hub::process_raw(sensors::RawEvent&& raw) {

@@ -115,6 +115,7 @@ class Hub {
   // Records of one loop pass, from every ring, put in kernel time order before
   // dispatch: a process's file event must come before its exit (loop thread).
   std::vector<sensors::RawEvent> batch_;
+  std::vector<std::pair<uint64_t, std::size_t>> batch_order_;  // dispatch_batch's (time, index)
   bool batching_ = false;
   std::shared_ptr<sensors::bpf::KernelFilter> kernel_filter_;
   std::unique_ptr<sensors::bpf::NetworkRules> network_rules_;  // guarded by sensor_mu_
