@@ -28,6 +28,7 @@
 #include <fstream>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_set>
@@ -263,10 +264,11 @@ class Client {
     uint64_t messages = 0;
     uint64_t duplicates = 0;  // ids seen more than once
     uint64_t without_id = 0;
+    std::vector<std::string> payloads;  // kept when read_stream is asked to
   };
   // Reads the whole stream with an ephemeral pull consumer.
   bool read_stream(const std::string& stream, const std::string& subject, uint64_t expected, Contents& out,
-                   seconds timeout) {
+                   seconds timeout, bool keep_payloads = false) {
     jsSubOptions so;
     jsSubOptions_Init(&so);
     so.Stream = stream.c_str();
@@ -291,6 +293,9 @@ class Client {
       for (int i = 0; i < list.Count; ++i) {
         const char* id = nullptr;
         ++out.messages;
+        if (keep_payloads)
+          out.payloads.emplace_back(natsMsg_GetData(list.Msgs[i]),
+                                    static_cast<std::size_t>(natsMsg_GetDataLength(list.Msgs[i])));
         if (natsMsgHeader_Get(list.Msgs[i], "Nats-Msg-Id", &id) != NATS_OK || id == nullptr) {
           ++out.without_id;
         } else if (!out.ids.insert(id).second) {
@@ -618,6 +623,87 @@ TEST_F(NatsJetStreamTest, RecordTooLargeForTheServerIsCountedAndSkipped) {
   Client::Contents contents;
   ASSERT_TRUE(consumer.read_stream("WARD_BIG", "ward.events.>", 2, contents, seconds(20)));
   EXPECT_EQ(contents.ids, (std::unordered_set<std::string>{"e2e-0", "e2e-2"}));
+}
+
+// wardd itself shipping its events: a config with a nats output, processes
+// spawned while the server is up, while it is down (they wait in wardd's
+// spool) and after it is back. Every exec of every spawned process is in the
+// stream exactly once.
+TEST_F(NatsJetStreamTest, WarddShipsEveryEventAcrossAServerOutage) {
+  using nlohmann::json;
+  if (geteuid() != 0) GTEST_SKIP() << "wardd needs root";
+  TempDir dir;
+  NatsServers server(dir.path(), 1);
+  Watchdog watchdog(seconds(240), server, dir.path());
+  server.start_all();
+  ASSERT_TRUE(server.wait_listening(seconds(20)));
+  ASSERT_TRUE(wait_jetstream(server.urls(), seconds(60))) << server.log_tail(0);
+
+  const std::string config = dir.path() + "/wardd.yaml";
+  std::ofstream(config) << "events: [process]\n"
+                           "outputs:\n"
+                           "  - {type: nats, servers: [\"" << server.urls()[0] << "\"], subject: \"e2e.{event_name}\", "
+                           "stream: WARD_E2E_AGENT, spool_dir: " << dir.path() << "/spool}\n"
+                           "metrics: {enabled: false}\ncontrol: {enabled: false}\n";
+  Background wardd({"/usr/bin/timeout", "-s", "KILL", "200", bin_path("wardd"), "--config", config, "--format",
+                    "none", "--no-self-protection"});
+  ASSERT_TRUE(wardd.wait_stderr("wardd: running", seconds(60))) << wardd.stderr_text();
+
+  std::set<pid_t> spawned;
+  auto spawn = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      pid_t pid = fork();
+      if (pid == 0) {
+        execl("/bin/true", "true", static_cast<char*>(nullptr));
+        _exit(127);
+      }
+      waitpid(pid, nullptr, 0);
+      spawned.insert(pid);
+    }
+  };
+  spawn(300);
+  std::this_thread::sleep_for(seconds(1));
+  server.stop_all();  // SIGKILL: wardd's records wait in its spool
+  spawn(300);
+  std::this_thread::sleep_for(seconds(3));
+  server.start_all();
+  ASSERT_TRUE(server.wait_listening(seconds(20)));
+  spawn(300);
+
+  // Read until every spawned process's exec is there (or time runs out).
+  Client::Contents contents;
+  std::set<pid_t> seen;
+  std::string last_error;
+  const auto deadline = Clock::now() + seconds(90);
+  while (seen.size() < spawned.size() && Clock::now() < deadline) {
+    std::this_thread::sleep_for(seconds(2));
+    Client client(server.urls());
+    const int64_t n = client.ok() ? client.stream_messages("WARD_E2E_AGENT") : -1;
+    if (n <= 0) continue;
+    contents = {};
+    if (!client.read_stream("WARD_E2E_AGENT", "e2e.>", static_cast<uint64_t>(n), contents, seconds(30), true))
+      continue;
+    seen.clear();
+    for (const auto& payload : contents.payloads) {
+      const json e = json::parse(payload, nullptr, false);
+      if (e.is_discarded()) {
+        last_error = "a message is not JSON: " + payload.substr(0, 200);
+        continue;
+      }
+      if (e.value("event_type", -1) != 9) continue;
+      const pid_t pid = e["process"]["audit_token"]["pid"].get<pid_t>();
+      if (spawned.count(pid) && e["event"]["exec"]["target"]["executable"]["path"] == "/usr/bin/true")
+        seen.insert(pid);
+    }
+  }
+  EXPECT_TRUE(last_error.empty()) << last_error;
+  EXPECT_EQ(seen.size(), spawned.size()) << "execs missing from the stream; wardd: " << wardd.stderr_text();
+  EXPECT_EQ(contents.duplicates, 0u);
+  EXPECT_EQ(contents.without_id, 0u);
+  EXPECT_GE(contents.messages, 3 * spawned.size()) << "an exec, a fork and an exit per process";
+  ::kill(wardd.pid(), SIGTERM);
+  const int st = wardd.wait_exit();
+  EXPECT_TRUE(WIFEXITED(st) || WIFSIGNALED(st));
 }
 
 }  // namespace
