@@ -171,13 +171,15 @@ static __always_inline __u64 next_kseq(__u32 type) {
 
 /* Wakes the reader when the unread data crosses wakeup_bytes, once: when
  * the reader lags, a wakeup per record (an IPI each) would tax every
- * syscall, and the reader polls on a timer anyway. `pending` is what this
- * record adds to the ring's unread bytes beyond what the query sees: its
- * size before bpf_ringbuf_output, 0 after bpf_ringbuf_reserve. */
+ * syscall, and the reader polls on a timer anyway (a crossing missed when
+ * CPUs race costs at most that timer). `pending`: nonzero when the query
+ * does not see this record yet (before bpf_ringbuf_output), 0 when it does
+ * (after bpf_ringbuf_reserve). */
 static __always_inline __u64 wakeup_flags_crossing(__u64 size, __u64 pending) {
   if (wakeup_bytes == 0) return 0;
-  __u64 after = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + pending;
-  return after >= wakeup_bytes && after < wakeup_bytes + size ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+  __u64 step = (size + 8 + 7) & ~7ull; /* what the record takes in the ring: 8-byte header, 8-aligned */
+  __u64 after = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + (pending ? step : 0);
+  return after >= wakeup_bytes && after < wakeup_bytes + step ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 /* Sends a record built in scratch memory; counts it either way. A lost

@@ -161,12 +161,12 @@ int main(int argc, char** argv) {
     return exit_code;
   }
   protection.value()->release_history();  // the outputs subscribe in Daemon::start
+  daemon.value()->set_self_protection_status(protection.value()->status_lines());
   std::fprintf(stderr, "wardd: running (%s)\n", daemon.value()->description().c_str());
   for (const auto& m : daemon.value()->sensors().missing)
     std::fprintf(stderr, "wardd: unavailable: %s\n", m.c_str());
   for (const auto& line : protection.value()->status_lines())
     std::fprintf(stderr, "wardd: %s\n", line.c_str());
-  daemon.value()->set_self_protection_status(protection.value()->status_lines());
   if (config.control_enabled)
     std::fprintf(stderr, "wardd: control socket %s\n", config.control_socket.c_str());
   if (config.metrics_enabled)

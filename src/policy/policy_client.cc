@@ -1,5 +1,7 @@
 #include "policy/policy_client.h"
 
+#include <tuple>
+
 namespace ward::policy {
 namespace {
 
@@ -58,11 +60,28 @@ std::shared_ptr<const Policy> PolicyClient::policy() const {
   return policy_;
 }
 
+namespace {
+bool same_rules(const std::vector<NetworkRule>& a, const std::vector<NetworkRule>& b) {
+  auto key = [](const NetworkRule& r) {
+    return std::tie(r.name, r.direction, r.protocol, r.cidr, r.port_lo, r.port_hi, r.executable, r.sha256);
+  };
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (key(a[i]) != key(b[i])) return false;
+  return true;
+}
+}  // namespace
+
 Status PolicyClient::apply_network_rules(const Policy& p) {
+  // A reload that leaves them as they are must not touch the kernel's table
+  // (rewriting it opens a moment in which nothing is denied).
+  if (network_rules_set_ && p.network_cgroup == applied_cgroup_ && same_rules(p.network_rules, applied_rules_))
+    return Status::ok();
   if (p.network_rules.empty()) {
     if (!network_rules_set_) return Status::ok();
     if (Status s = client_->clear_network_policy(); !s) return s;
     network_rules_set_ = false;
+    applied_rules_.clear();
     return Status::ok();
   }
   NetworkPolicy network{p.network_cgroup, p.network_rules};
@@ -70,6 +89,8 @@ Status PolicyClient::apply_network_rules(const Policy& p) {
     return Status::error((p.source.empty() ? std::string("policy") : p.source) + ": network rules: " + s.message());
   }
   network_rules_set_ = true;
+  applied_rules_ = p.network_rules;
+  applied_cgroup_ = p.network_cgroup;
   return Status::ok();
 }
 

@@ -43,6 +43,8 @@ class PolicyClient {
   std::shared_ptr<const Policy> policy_;
   std::unique_ptr<Client> client_;
   bool network_rules_set_ = false;
+  std::vector<NetworkRule> applied_rules_;  // what the kernel has, to skip unchanged reloads
+  std::string applied_cgroup_;
 };
 
 }  // namespace ward::policy

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "policy/policy.h"
+#include "ward_event_wire.h"
 
 namespace ward::policy {
 namespace {
@@ -111,7 +112,7 @@ bool is_valid_package_name(std::string_view name) {
 }
 
 // The kernel's network rule table (bpf/net_auth.bpf.c).
-constexpr std::size_t kMaxNetworkRules = 64;
+constexpr std::size_t kMaxNetworkRules = WARD_NET_RULES_MAX;
 
 bool is_valid_cidr(const std::string& text) {
   const auto slash = text.find('/');
@@ -524,9 +525,13 @@ class PolicyParser {
       if (path.empty() || path[0] != '/') {
         return error(value_line(*f), "'" + path + "' is not an absolute path");
       }
+      if (path.size() >= 256) return error(value_line(*f), "'executable' must be under 256 bytes (the kernel's key)");
       rule.executable = path;
     }
     if (const Field* f = find(fields, "sha256")) {
+      if (rule.executable) {
+        return error(value_line(*f), "a network rule names the process by executable or sha256, not both");
+      }
       std::string hash;
       if (Status s = get_sha256(*f, hash); !s) return s;
       rule.sha256 = hash;

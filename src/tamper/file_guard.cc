@@ -19,6 +19,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <string>
 
 #include "sensors/bpf/lsm_records.h"
 
@@ -68,10 +69,17 @@ void fill_instigator(ward_guard_rec& r, pid_t tid) {
 
 }  // namespace
 
-std::optional<bool> open_wants_write(pid_t tid) {
+// `running` is set when the kernel said the thread was running (momentarily
+// awake inside the permission wait): worth asking again.
+std::optional<bool> open_wants_write(pid_t tid, bool* running = nullptr) {
   std::ifstream in("/proc/" + std::to_string(tid) + "/syscall");
   long nr = -1;
-  if (!(in >> nr)) return std::nullopt;  // "running": not in a syscall
+  if (!(in >> nr)) {
+    in.clear();
+    std::string word;
+    if (running) *running = (in >> word) && word == "running";
+    return std::nullopt;
+  }
   std::array<uint64_t, 6> arg{};
   for (auto& a : arg) {
     std::string hex;
@@ -282,10 +290,14 @@ void FileGuard::on_permission(int fd, pid_t tid) {
   // /proc/TID/syscall says "running" when the waiter is momentarily awake
   // (a spurious wakeup inside the permission wait): ask again before
   // failing closed, or a read of Ward's config would now and then fail.
-  std::optional<bool> wants_write = open_wants_write(tid);
-  for (int attempt = 1; attempt < 20 && !wants_write; ++attempt) {
+  // Only "running" is retried: any other failure (an unreadable openat2
+  // how, an unknown syscall) is denied at once.
+  bool running = false;
+  std::optional<bool> wants_write = open_wants_write(tid, &running);
+  for (int attempt = 1; attempt < 20 && !wants_write && running; ++attempt) {
     usleep(200);
-    wants_write = open_wants_write(tid);
+    running = false;
+    wants_write = open_wants_write(tid, &running);
   }
   if (wants_write && !*wants_write) return respond(true);
   // A write, or an open whose mode cannot be told: denied (fail closed, these

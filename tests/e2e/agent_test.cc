@@ -347,7 +347,7 @@ TEST_F(AgentTest, StatusShowsTheSensorsAndWhatTheKernelDidNotAllow) {
     EXPECT_NE(text.out.find("signals and ptrace aimed at the agent: NOT denied on this kernel (no BPF LSM"),
               std::string::npos)
         << text.out;
-    EXPECT_NE(text.out.find("no BPF LSM (bpf:lsm: load failed"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("no BPF LSM (bpf:lsm: "), std::string::npos) << text.out;
   }
   EXPECT_EQ(s["pid"].get<pid_t>() > 0, true);
 }

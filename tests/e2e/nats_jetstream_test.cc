@@ -654,7 +654,7 @@ TEST_F(NatsJetStreamTest, WarddShipsEveryEventAcrossAServerOutage) {
     for (int i = 0; i < n; ++i) {
       pid_t pid = fork();
       if (pid == 0) {
-        execl("/bin/true", "true", static_cast<char*>(nullptr));
+        execl("/usr/bin/true", "true", static_cast<char*>(nullptr));
         _exit(127);
       }
       waitpid(pid, nullptr, 0);

@@ -267,6 +267,10 @@ TEST(PolicyYamlErrors, BadNetworkRules) {
   EXPECT_EQ(rule("{id: a, protocol: tcp}"),
             "p.yaml:3: a network rule must say what it denies: one or more of cidr, port, executable, sha256");
   EXPECT_EQ(rule("{port: 25}"), "p.yaml:3: missing required field 'id' in a network rule");
+  EXPECT_EQ(rule("{id: a, executable: /usr/bin/curl, sha256: " + kHash + "}"),
+            "p.yaml:3: a network rule names the process by executable or sha256, not both");
+  EXPECT_EQ(rule("{id: a, executable: /" + std::string(300, 'x') + "}"),
+            "p.yaml:3: 'executable' must be under 256 bytes (the kernel's key)");
   EXPECT_EQ(error_of("mode: monitor\nbinary_rules:\n  - {id: x, package: vim, policy: block}\n"
                      "network_rules:\n  - {id: x, port: 25}\n"),
             "p.yaml:5: duplicate rule id 'x' (first defined on line 3)");

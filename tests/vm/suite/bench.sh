@@ -61,7 +61,7 @@ cat "$B/times" | sed 's/^/WARD-VM-BENCH-RAW /'
 awk '
   { spawn[$1] += $2; open[$1] += $3; guard[$1] += $4; bad += ($2 == "x" || $3 == "x" || $4 == "x") }
   END {
-    if (bad || !spawn["none"] || !open["none"] || !guard["none"] || !spawn["fanotify"] || !spawn["lsm"] || !open["fanotify"] || !guard["lsm"]) { print "WARD-VM-RESULT bench FAIL incomplete timings"; exit }
+    if (bad || !spawn["none"] || !open["none"] || !guard["none"] || !spawn["fanotify"] || !spawn["lsm"] || !open["fanotify"] || !guard["fanotify"] || !guard["lsm"]) { print "WARD-VM-RESULT bench FAIL incomplete timings"; exit }
     printf "WARD-VM-BENCH throughput vs no agent: spawn_storm fanotify=%.2f lsm=%.2f (lsm/fanotify %.2f)\n", spawn["none"]/spawn["fanotify"], spawn["none"]/spawn["lsm"], spawn["fanotify"]/spawn["lsm"]
     printf "WARD-VM-BENCH throughput vs no agent: open_storm DLP-scoped file fanotify=%.3f\n", open["none"]/open["fanotify"]
     printf "WARD-VM-BENCH throughput vs no agent: open_storm protected file fanotify=%.3f lsm=%.2f (lsm/fanotify %.1f)\n", guard["none"]/guard["fanotify"], guard["none"]/guard["lsm"], guard["fanotify"]/guard["lsm"]
