@@ -71,7 +71,7 @@ void fill_instigator(ward_guard_rec& r, pid_t tid) {
 
 // `running` is set when the kernel said the thread was running (momentarily
 // awake inside the permission wait): worth asking again.
-std::optional<bool> open_wants_write(pid_t tid, bool* running = nullptr) {
+std::optional<bool> open_wants_write(pid_t tid, bool* running) {
   std::ifstream in("/proc/" + std::to_string(tid) + "/syscall");
   long nr = -1;
   if (!(in >> nr)) {

@@ -44,8 +44,9 @@ struct FileGuardEvent {
 
 // What a blocked thread's open asks for, from /proc/TID/syscall (the thread is
 // blocked inside the syscall until the guard answers). nullopt = unknown
-// (io_uring, an unknown syscall, /proc unreadable).
-std::optional<bool> open_wants_write(pid_t tid);
+// (io_uring, an unknown syscall, /proc unreadable); then `running`, if given,
+// says whether the kernel reported the thread as momentarily running.
+std::optional<bool> open_wants_write(pid_t tid, bool* running = nullptr);
 
 class FileGuard {
  public:
