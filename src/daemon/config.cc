@@ -6,6 +6,7 @@
 // documents are counted with a Parser that stops when it makes no progress,
 // and only a single document is then built with YAML::Load.
 #include "daemon/config.h"
+#include "policy/yaml_nodes.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -25,35 +26,9 @@ namespace ward::daemon {
 namespace {
 
 using Names = std::vector<std::string_view>;
-
-std::string join(const Names& names) {
-  std::string out;
-  for (std::string_view name : names) {
-    if (!out.empty()) out += ", ";
-    out += name;
-  }
-  return out;
-}
-
-int line_of(const YAML::Node& node, int fallback) {
-  const YAML::Mark mark = node.Mark();
-  return mark.is_null() ? fallback : mark.line + 1;
-}
-
-std::string type_name(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return "null";
-    case YAML::NodeType::Scalar:
-      return "a string";
-    case YAML::NodeType::Sequence:
-      return "a sequence";
-    case YAML::NodeType::Map:
-      return "a mapping";
-  }
-  return "?";
-}
+using yaml_nodes::join;
+using yaml_nodes::line_of;
+using yaml_nodes::type_name;
 
 // Only counts documents; builds nothing.
 class DocumentCounter final : public YAML::EventHandler {

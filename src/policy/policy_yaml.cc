@@ -27,10 +27,15 @@
 #include <vector>
 
 #include "policy/policy.h"
+#include "policy/yaml_nodes.h"
 #include "ward_event_wire.h"
 
 namespace ward::policy {
 namespace {
+
+using yaml_nodes::join;
+using yaml_nodes::line_of;
+using yaml_nodes::type_name;
 
 // One key/value of a mapping, with the key's spelling.
 struct Field {
@@ -41,41 +46,12 @@ struct Field {
 
 using Fields = std::vector<Field>;
 
-int line_of(const YAML::Node& node, int fallback) {
-  const YAML::Mark mark = node.Mark();
-  return mark.is_null() ? fallback : mark.line + 1;
-}
-
 int key_line(const Field& field) { return line_of(field.key, 1); }
 
 // yaml-cpp marks an empty value (`key:` and nothing) at the next token, often
 // the next line; the key's line is the one to report then.
 int value_line(const Field& field) {
   return field.value.IsNull() ? key_line(field) : line_of(field.value, key_line(field));
-}
-
-std::string type_name(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return "null";
-    case YAML::NodeType::Scalar:
-      return "a string";
-    case YAML::NodeType::Sequence:
-      return "a sequence";
-    case YAML::NodeType::Map:
-      return "a mapping";
-  }
-  return "?";
-}
-
-std::string join(const std::vector<std::string_view>& words) {
-  std::string out;
-  for (std::string_view word : words) {
-    if (!out.empty()) out += ", ";
-    out += word;
-  }
-  return out;
 }
 
 const Field* find(const Fields& fields, std::string_view name) {
